@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from dispatchnode.core.models import TenantModel
+
+
+class Source(models.TextChoices):
+    """Where a record came from; used for revenue attribution on customers and jobs."""
+
+    AI_CALL = "ai_call", "AI phone agent"
+    STAFF = "staff", "Office staff"
+    API = "api", "API"
+    ONLINE = "online", "Online booking"
+    CRM_SYNC = "crm_sync", "CRM sync"
+    IMPORT = "import", "Import"
+    REFERRAL = "referral", "Referral"
+
+
+class Customer(TenantModel):
+    class Kind(models.TextChoices):
+        RESIDENTIAL = "residential", "Residential"
+        COMMERCIAL = "commercial", "Commercial"
+
+    class LeadStatus(models.TextChoices):
+        LEAD = "lead", "Lead"
+        ACTIVE = "active", "Active customer"
+        INACTIVE = "inactive", "Inactive"
+        LOST = "lost", "Lost"
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.RESIDENTIAL)
+    lead_status = models.CharField(
+        max_length=20, choices=LeadStatus.choices, default=LeadStatus.ACTIVE
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.STAFF)
+    do_not_service = models.BooleanField(default=False)
+    do_not_service_reason = models.CharField(max_length=300, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from",
+        help_text="Set when this record was merged into another; kept for undo.",
+    )
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [models.Index(fields=["organization", "last_name", "first_name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(first_name="", last_name="", company_name=""),
+                name="customers_customer_has_a_name",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        person = f"{self.first_name} {self.last_name}".strip()
+        return person or self.company_name
+
+
+class ContactPoint(TenantModel):
+    """A phone number (E.164) or email address (lower-cased) of a customer."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", "Phone"
+        EMAIL = "email", "Email"
+
+    class Label(models.TextChoices):
+        MOBILE = "mobile", "Mobile"
+        HOME = "home", "Home"
+        WORK = "work", "Work"
+        OTHER = "other", "Other"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=254, help_text="E.164 phone or normalised email.")
+    raw_value = models.CharField(max_length=254, blank=True)
+    extension = models.CharField(max_length=10, blank=True)
+    label = models.CharField(max_length=10, choices=Label.choices, default=Label.MOBILE)
+    is_primary = models.BooleanField(default=False)
+    sms_opt_out = models.BooleanField(default=False)
+    email_opt_out = models.BooleanField(default=False)
+    is_valid = models.BooleanField(default=True, help_text="False when flagged as unusable.")
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        indexes = [models.Index(fields=["organization", "kind", "value"], name="customers_cp_lookup")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind", "value"], name="customers_contact_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ServiceLocation(TenantModel):
+    """A place we work: the raw address as given, its parsed and normalised form and access notes."""
+
+    class GeocodeQuality(models.TextChoices):
+        NONE = "none", "Not geocoded"
+        ZIP_CENTROID = "zip_centroid", "ZIP centroid"
+        STREET = "street", "Street"
+        ROOFTOP = "rooftop", "Rooftop"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="locations")
+    label = models.CharField(max_length=80, blank=True, help_text="Home, Rental, Office…")
+    raw_address = models.TextField(help_text="Exactly as given; never discarded.")
+    street = models.CharField(max_length=200, blank=True, help_text="Normalised first line.")
+    unit = models.CharField(max_length=60, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    country = models.CharField(max_length=2, default="US")
+    components = models.JSONField(default=dict, blank=True, help_text="Parsed address parts.")
+    match_key = models.CharField(max_length=250, blank=True, db_index=True)
+    needs_review = models.BooleanField(default=False)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    geocode_quality = models.CharField(
+        max_length=20, choices=GeocodeQuality.choices, default=GeocodeQuality.NONE
+    )
+    gate_code = models.CharField(max_length=60, blank=True)
+    pets = models.CharField(max_length=200, blank=True)
+    parking = models.CharField(max_length=200, blank=True)
+    access_notes = models.TextField(blank=True)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="customers_location_lat_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="customers_location_lng_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.one_line
+
+    @property
+    def one_line(self) -> str:
+        if not self.street:
+            return self.raw_address
+        line = f"{self.street} {self.unit}".strip()
+        return ", ".join(p for p in (line, self.city, f"{self.state} {self.postal_code}".strip()) if p)
+
+
+class Equipment(TenantModel):
+    class Kind(models.TextChoices):
+        AIR_CONDITIONER = "air_conditioner", "Central air conditioner"
+        HEAT_PUMP = "heat_pump", "Heat pump"
+        FURNACE = "furnace", "Furnace"
+        BOILER = "boiler", "Boiler"
+        MINI_SPLIT = "mini_split", "Ductless mini-split"
+        THERMOSTAT = "thermostat", "Thermostat"
+        WATER_HEATER = "water_heater", "Water heater"
+        TANKLESS_WATER_HEATER = "tankless_water_heater", "Tankless water heater"
+        WATER_SOFTENER = "water_softener", "Water softener"
+        SUMP_PUMP = "sump_pump", "Sump pump"
+        ELECTRICAL_PANEL = "electrical_panel", "Electrical panel"
+        GENERATOR = "generator", "Generator"
+        EV_CHARGER = "ev_charger", "EV charger"
+        OTHER = "other", "Other"
+
+    location = models.ForeignKey(ServiceLocation, on_delete=models.CASCADE, related_name="equipment")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    category = models.CharField(max_length=20, blank=True, help_text="hvac, plumbing, electrical…")
+    make = models.CharField(max_length=80, blank=True)
+    model_number = models.CharField(max_length=80, blank=True)
+    serial_number = models.CharField(max_length=80, blank=True)
+    installed_on = models.DateField(null=True, blank=True)
+    warranty_expires_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "equipment"
+
+    def __str__(self) -> str:
+        return " ".join(p for p in (self.make, self.get_kind_display()) if p)
+
+
+class CustomerNote(TenantModel):
+    class Kind(models.TextChoices):
+        GENERAL = "general", "General"
+        ACCESS = "access", "Access"
+        PREFERENCE = "preference", "Preference"
+        COMPLAINT = "complaint", "Complaint"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.GENERAL)
+    body = models.TextField()
+    visible_to_agent = models.BooleanField(
+        default=True, help_text="The phone agent may use this note (it never reads it verbatim)."
+    )
+    author = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.body[:40]}"
+
+
+class Message(TenantModel):
+    """One SMS or email to or from a customer: the message timeline."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", "Outbound"
+        INBOUND = "inbound", "Inbound"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        UNDELIVERED = "undelivered", "Undelivered"
+        RECEIVED = "received", "Received"
+        SUPPRESSED = "suppressed", "Not sent (opted out or quiet hours)"
+
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    to_address = models.CharField(max_length=254)
+    from_address = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    purpose = models.CharField(
+        max_length=60, blank=True, help_text="booking_confirmation, invoice, follow_up…"
+    )
+    provider_message_id = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    job = models.ForeignKey(
+        "bookings.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "customer", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "channel", "provider_message_id"],
+                condition=~Q(provider_message_id=""),
+                name="customers_message_provider_id_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.to_address}: {self.body[:30]}"

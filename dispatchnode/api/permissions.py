@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from rest_framework import permissions
+
+from dispatchnode.accounts.models import Membership
+from dispatchnode.api.tenancy import request_principal
+
+WRITE_ROLES = {Membership.Role.OWNER, Membership.Role.DISPATCHER, Membership.Role.INTEGRATOR}
+
+
+class HasOrganizationAccess(permissions.BasePermission):
+    """Someone acting for an organisation, with the scope (tokens) or role (people) the view's
+    resource family (`view.scope_family`) and the method need. Technicians read only."""
+
+    message = "You do not have access to this resource."
+
+    def has_permission(self, request, view) -> bool:
+        principal = request_principal(request)
+        if principal is None:
+            return False
+        family = getattr(view, "scope_family", None)
+        write = request.method not in permissions.SAFE_METHODS or getattr(
+            view, "action_writes", False
+        )
+        level = "write" if write else "read"
+        if principal.token is not None:
+            return family is not None and principal.token.allows(family, level)
+        return level == "read" or principal.role in WRITE_ROLES

@@ -1,0 +1,82 @@
+"""The Celery app: queues, reliability settings and the beat schedule, all defined here in code.
+
+Reliability choices follow `shared/reference/reliability.md`: a task is acknowledged only after
+it ran (`acks_late`) and is given back when its worker dies (`task_reject_on_worker_lost`), so
+every task must be idempotent. The Redis visibility timeout is longer than any task time limit,
+and far-future work is scheduled through beat or database rows, never long countdowns.
+
+The two environment-dependent values (broker URL, eager mode) come from Django settings
+(`CELERY_BROKER_URL`, `CELERY_TASK_ALWAYS_EAGER`): without REDIS_URL tasks run in-process.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.signals import worker_process_init
+from kombu import Exchange, Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatchnode.settings")
+
+TASK_SOFT_TIME_LIMIT = 5 * 60
+TASK_TIME_LIMIT = 6 * 60
+# Longer than the longest task and any countdown we allow, so Redis never redelivers live work.
+VISIBILITY_TIMEOUT = 15 * 60
+
+QUEUES = ("default", "integrations", "routing")
+
+BEAT_SCHEDULE = {
+    "outbox-relay": {
+        "task": "core.outbox_relay",
+        "schedule": 5.0,
+        "options": {"queue": "default", "expires": 30},
+    },
+    "outbox-purge-delivered": {
+        "task": "core.outbox_purge_delivered",
+        "schedule": 6 * 60 * 60.0,
+        "options": {"queue": "default", "expires": 600},
+    },
+}
+
+app = Celery("dispatchnode")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_ignore_result=True,
+    task_eager_propagates=True,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    worker_cancel_long_running_tasks_on_connection_loss=True,
+    task_soft_time_limit=TASK_SOFT_TIME_LIMIT,
+    task_time_limit=TASK_TIME_LIMIT,
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 0.1,
+        "unacked_mutex_expire": 60,
+    },
+    task_default_queue="default",
+    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
+    task_routes={
+        "integrations.*": {"queue": "integrations"},
+        "routing.*": {"queue": "routing"},
+    },
+    task_serializer="json",
+    accept_content=["json"],
+    timezone="UTC",
+    enable_utc=True,
+    beat_schedule=BEAT_SCHEDULE,
+    worker_hijack_root_logger=False,
+)
+app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _close_inherited_db_connections(**kwargs) -> None:
+    """A forked pool child must not share the parent's database socket."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.close()

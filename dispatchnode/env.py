@@ -1,0 +1,101 @@
+"""The one place that reads configuration from the environment.
+
+Every setting the deployment can change is read here, typed and validated, so a bad value fails
+at start-up with a message naming the variable instead of somewhere deep in a request.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+
+class ConfigError(RuntimeError):
+    """A configuration value is missing or malformed."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default or [])
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    engine: str
+    name: str
+    user: str = ""
+    password: str = ""
+    host: str = ""
+    port: str = ""
+    options: dict | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine == "django.db.backends.sqlite3"
+
+
+def parse_database_url(url: str, *, sqlite_default: Path) -> DatabaseConfig:
+    """`postgres://user:pass@host:5432/name?sslmode=require` or `sqlite:///path`; empty → SQLite."""
+    if not url:
+        return DatabaseConfig(engine="django.db.backends.sqlite3", name=str(sqlite_default))
+    parsed = urlparse(url)
+    scheme = parsed.scheme.lower()
+    if scheme in {"postgres", "postgresql", "pgsql"}:
+        name = unquote(parsed.path.lstrip("/"))
+        if not name:
+            raise ConfigError("DATABASE_URL names no database (postgres://host:5432/NAME)")
+        options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        return DatabaseConfig(
+            engine="django.db.backends.postgresql",
+            name=name,
+            user=unquote(parsed.username or ""),
+            password=unquote(parsed.password or ""),
+            host=parsed.hostname or "",
+            port=str(parsed.port or ""),
+            options=options,
+        )
+    if scheme == "sqlite":
+        # sqlite:///relative/path or sqlite:////absolute/path
+        path = parsed.path[1:] if parsed.path.startswith("//") else parsed.path.lstrip("/")
+        if parsed.path.startswith("//"):
+            path = "/" + parsed.path.lstrip("/")
+        if not path:
+            raise ConfigError("DATABASE_URL for SQLite needs a path: sqlite:////abs/path.sqlite3")
+        return DatabaseConfig(engine="django.db.backends.sqlite3", name=path)
+    raise ConfigError(
+        f"DATABASE_URL scheme {scheme!r} is not supported; use postgres:// or sqlite:///"
+    )

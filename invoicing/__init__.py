@@ -1,0 +1,2 @@
+"""Invoicing: the price book, invoices with their lines and numbering, payments, and the public
+invoice page customers pay from."""
