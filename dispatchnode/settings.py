@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "invoicing",
     "routing",
     "integrations",
+    "dispatchnode.demo",
 ]
 
 MIDDLEWARE = [

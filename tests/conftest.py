@@ -1,0 +1,55 @@
+"""Shared fixtures. The database is whatever DATABASE_URL names (PostgreSQL in CI) or SQLite."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from dispatchnode.accounts.services import api_token_issue
+from tests import factories
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres` tests need PostgreSQL; `redis` tests need REDIS_URL. Skip with the reason."""
+    is_sqlite = settings.DATABASE_IS_SQLITE
+    for item in items:
+        if is_sqlite and item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+        if not settings.REDIS_URL and item.get_closest_marker("redis"):
+            item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
+
+
+@pytest.fixture
+def org(db):
+    return factories.OrganizationFactory()
+
+
+@pytest.fixture
+def other_org(db):
+    return factories.OrganizationFactory()
+
+
+@pytest.fixture
+def api_client_for():
+    """`api_client_for(org, scopes=[...])` → an APIClient authenticated with a fresh token."""
+
+    def make(organization, scopes=("*:write",)):
+        issued = api_token_issue(organization=organization, name="test", scopes=list(scopes))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issued.key}")
+        client.token = issued.token
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(org, api_client_for):
+    return api_client_for(org)
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"

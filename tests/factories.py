@@ -1,0 +1,299 @@
+"""factory_boy factories for every model. Related rows are created in the same organisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from bookings.models import (
+    Appointment,
+    CallSession,
+    CallTurn,
+    Job,
+    ServiceType,
+    Skill,
+    Technician,
+    TimeOff,
+    WorkingHours,
+)
+from customers.models import (
+    ContactPoint,
+    Customer,
+    CustomerNote,
+    Equipment,
+    Message,
+    ServiceLocation,
+)
+from dispatchnode.accounts.models import Membership, Organization, PhoneNumber, User
+from invoicing.models import Invoice, InvoiceLine, Payment, PriceBookItem
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Acme Heating {n}")
+    slug = factory.Sequence(lambda n: f"acme-{n}")
+    timezone = "America/Chicago"
+    tax_rate = Decimal("0.0825")
+    office_phone = "+15125550199"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Pat"
+    last_name = "Doe"
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Membership.Role.DISPATCHER
+
+
+class PhoneNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PhoneNumber
+
+    organization = factory.SubFactory(OrganizationFactory)
+    e164 = factory.Sequence(lambda n: f"+1512555{2000 + n:04d}")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    organization = factory.SubFactory(OrganizationFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+
+
+class ContactPointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactPoint
+
+    customer = factory.SubFactory(CustomerFactory)
+    organization = factory.SelfAttribute("customer.organization")
+    kind = ContactPoint.Kind.PHONE
+    value = factory.Sequence(lambda n: f"+1512555{(n % 10000):04d}")
+    is_primary = True
+
+
+class ServiceLocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceLocation
+
+    customer = factory.SubFactory(CustomerFactory)
+    organization = factory.SelfAttribute("customer.organization")
+    raw_address = factory.Sequence(lambda n: f"{100 + n} Main St, Austin, TX 78701")
+    street = factory.Sequence(lambda n: f"{100 + n} MAIN ST")
+    city = "AUSTIN"
+    state = "TX"
+    postal_code = "78701"
+    latitude = Decimal("30.267200")
+    longitude = Decimal("-97.743100")
+    geocode_quality = ServiceLocation.GeocodeQuality.ZIP_CENTROID
+    is_primary = True
+
+
+class EquipmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Equipment
+
+    location = factory.SubFactory(ServiceLocationFactory)
+    organization = factory.SelfAttribute("location.organization")
+    kind = Equipment.Kind.AIR_CONDITIONER
+    category = "hvac"
+    make = "Carrier"
+    installed_on = dt.date(2018, 5, 1)
+
+
+class CustomerNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerNote
+
+    customer = factory.SubFactory(CustomerFactory)
+    organization = factory.SelfAttribute("customer.organization")
+    kind = CustomerNote.Kind.ACCESS
+    body = "Gate code 4321"
+
+
+class SkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Skill
+
+    organization = factory.SubFactory(OrganizationFactory)
+    code = factory.Sequence(lambda n: f"skill-{n}")
+    name = factory.Sequence(lambda n: f"Skill {n}")
+
+
+class ServiceTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceType
+
+    organization = factory.SubFactory(OrganizationFactory)
+    code = factory.Sequence(lambda n: f"ac-repair-{n}")
+    name = "AC repair"
+    category = "hvac"
+    kind = ServiceType.Kind.REPAIR
+    default_duration_minutes = 120
+    spoken_synonyms = ["blowing warm air", "ac not cooling"]
+
+
+class TechnicianFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Technician
+
+    organization = factory.SubFactory(OrganizationFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    phone = factory.Sequence(lambda n: f"+1512555{(3000 + n) % 10000:04d}")
+    color = "#16a34a"
+
+
+class WorkingHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkingHours
+
+    technician = factory.SubFactory(TechnicianFactory)
+    organization = factory.SelfAttribute("technician.organization")
+    weekday = 0
+    start_time = dt.time(8, 0)
+    end_time = dt.time(17, 0)
+
+
+class TimeOffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimeOff
+
+    technician = factory.SubFactory(TechnicianFactory)
+    organization = factory.SelfAttribute("technician.organization")
+    start = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
+    end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(hours=8))
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Job
+
+    organization = factory.SubFactory(OrganizationFactory)
+    number = factory.Sequence(lambda n: f"J-{1000 + n}")
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    location = factory.SubFactory(
+        ServiceLocationFactory,
+        customer=factory.SelfAttribute("..customer"),
+        organization=factory.SelfAttribute("..organization"),
+    )
+    service_type = factory.SubFactory(
+        ServiceTypeFactory, organization=factory.SelfAttribute("..organization")
+    )
+    description = "AC blowing warm air"
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Appointment
+
+    organization = factory.SubFactory(OrganizationFactory)
+    job = factory.SubFactory(JobFactory, organization=factory.SelfAttribute("..organization"))
+    technician = factory.SubFactory(
+        TechnicianFactory, organization=factory.SelfAttribute("..organization")
+    )
+    start = factory.LazyFunction(
+        lambda: (timezone.now() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    )
+    end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(hours=2))
+
+
+class CallSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CallSession
+
+    organization = factory.SubFactory(OrganizationFactory)
+    call_sid = factory.Sequence(lambda n: f"CA{n:032d}")
+    from_number = "+15125550142"
+    to_number = "+15125550100"
+
+
+class CallTurnFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CallTurn
+
+    call = factory.SubFactory(CallSessionFactory)
+    organization = factory.SelfAttribute("call.organization")
+    sequence = factory.Sequence(lambda n: n)
+    heard = "My AC is blowing warm air"
+    said = "I can help with that."
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    customer = factory.SubFactory(CustomerFactory)
+    organization = factory.SelfAttribute("customer.organization")
+    channel = Message.Channel.SMS
+    to_address = "+15125550142"
+    body = "Your appointment is confirmed."
+
+
+class PriceBookItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceBookItem
+
+    organization = factory.SubFactory(OrganizationFactory)
+    code = factory.Sequence(lambda n: f"SVC-{n}")
+    name = "Diagnostic visit"
+    unit_price = Decimal("89.00")
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invoice
+
+    organization = factory.SubFactory(OrganizationFactory)
+    number = factory.Sequence(lambda n: f"INV-{1000 + n}")
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    status = Invoice.Status.OPEN
+    subtotal = Decimal("100.00")
+    tax_total = Decimal("8.25")
+    total = Decimal("108.25")
+
+
+class InvoiceLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvoiceLine
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    organization = factory.SelfAttribute("invoice.organization")
+    description = "Diagnostic visit"
+    quantity = Decimal("1")
+    unit_price = Decimal("100.00")
+    amount = Decimal("100.00")
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    organization = factory.SelfAttribute("invoice.organization")
+    amount = Decimal("50.00")
+    received_at = factory.LazyFunction(timezone.now)
