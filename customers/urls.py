@@ -1,5 +1,12 @@
 from rest_framework.routers import SimpleRouter
 
+from customers import apis
+
 router = SimpleRouter()
+router.register("customers", apis.CustomerViewSet, basename="customer")
+router.register("locations", apis.LocationViewSet, basename="location")
+router.register("equipment", apis.EquipmentViewSet, basename="equipment")
+router.register("customer-notes", apis.CustomerNoteViewSet, basename="customer-note")
+router.register("messages", apis.MessageViewSet, basename="message")
 
 urlpatterns = router.urls

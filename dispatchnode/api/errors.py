@@ -17,7 +17,10 @@ from dispatchnode.core.errors import ApplicationError
 
 def _django_validation_errors(exc: DjangoValidationError) -> dict:
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
+        return {
+            field: [str(m) for e in errs for m in e.messages]
+            for field, errs in exc.error_dict.items()
+        }
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
@@ -26,7 +29,11 @@ def exception_handler(exc, context):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         return Response(
-            {"detail": "Invalid input.", "code": "invalid", "errors": _django_validation_errors(exc)},
+            {
+                "detail": "Invalid input.",
+                "code": "invalid",
+                "errors": _django_validation_errors(exc),
+            },
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Http404):

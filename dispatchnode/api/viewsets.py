@@ -3,6 +3,16 @@
 `get_queryset` is final: it takes the subclass's `get_base_queryset()` and filters it by the
 request's organisation. A subclass that tries to override `get_queryset` fails at import time,
 so no endpoint can forget the filter, and another tenant's id is a 404 exactly like a missing one.
+
+A subclass names its model in `queryset` (for the schema and the tenant meta-test), its scope
+family in `scope_family` (what an API token needs), and loads rows through its app's selector:
+
+    class JobViewSet(TenantReadOnlyViewSet):
+        queryset = Job.objects.all()
+        scope_family = "bookings"
+
+        def get_base_queryset(self):
+            return job_list(organization=self.organization)
 """
 
 from __future__ import annotations
@@ -10,11 +20,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework import mixins, viewsets
 
+from dispatchnode.accounts.models import SCOPE_FAMILIES, Organization
+from dispatchnode.api.schema import TenantAutoSchema
 from dispatchnode.api.tenancy import request_organization
 
 
 class TenantScopedMixin:
     scope_family: str = ""
+    schema = TenantAutoSchema()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -23,12 +36,17 @@ class TenantScopedMixin:
                 f"{cls.__name__} overrides get_queryset(); override get_base_queryset() instead "
                 "so the organisation filter always applies."
             )
+        if cls.scope_family and cls.scope_family not in SCOPE_FAMILIES:
+            raise TypeError(
+                f"{cls.__name__}.scope_family {cls.scope_family!r} is not one of {SCOPE_FAMILIES}."
+            )
 
     @property
-    def organization(self):
+    def organization(self) -> Organization | None:
         return request_organization(self.request)
 
     def get_base_queryset(self) -> QuerySet:
+        """The rows before the organisation filter; override to call the app's selector."""
         return self.queryset.all()
 
     def get_queryset(self) -> QuerySet:
@@ -41,9 +59,8 @@ class TenantScopedMixin:
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        context["organization"] = None if getattr(self, "swagger_fake_view", False) else (
-            self.organization
-        )
+        fake = getattr(self, "swagger_fake_view", False)
+        context["organization"] = None if fake else self.organization
         return context
 
 

@@ -1,0 +1,72 @@
+"""Reads for the service catalogue, technicians, jobs, appointments and call records.
+
+Every selector takes the organisation explicitly and loads what its callers render, so a list
+costs the same number of queries for one row as for five hundred.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.db.models import Prefetch, QuerySet
+
+from bookings.models import (
+    Appointment,
+    CallSession,
+    CallTurn,
+    Job,
+    ServiceType,
+    Skill,
+    Technician,
+    WorkingHours,
+)
+from dispatchnode.accounts.models import Organization
+
+
+def skill_list(*, organization: Organization) -> QuerySet[Skill]:
+    return Skill.objects.filter(organization=organization)
+
+
+def service_type_list(*, organization: Organization) -> QuerySet[ServiceType]:
+    return ServiceType.objects.filter(organization=organization).select_related("required_skill")
+
+
+def technician_list(*, organization: Organization) -> QuerySet[Technician]:
+    """Technicians with their skills and weekly working hours loaded."""
+    return Technician.objects.filter(organization=organization).prefetch_related(
+        Prefetch("skills", queryset=Skill.objects.order_by("code")),
+        Prefetch("working_hours", queryset=WorkingHours.objects.order_by("weekday", "start_time")),
+    )
+
+
+def job_list(*, organization: Organization) -> QuerySet[Job]:
+    return Job.objects.filter(organization=organization).select_related("service_type")
+
+
+def local_day_bounds(day: dt.date, *, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of a calendar day in a timezone, as aware datetimes (23 or 25 hours long
+    on the days the clocks change)."""
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return start, end
+
+
+def appointment_list(*, organization: Organization) -> QuerySet[Appointment]:
+    """Appointments with their job loaded (the output names the job's customer)."""
+    return Appointment.objects.filter(organization=organization).select_related("job")
+
+
+def appointments_on_local_day(
+    queryset: QuerySet[Appointment], *, day: dt.date, tz: zoneinfo.ZoneInfo
+) -> QuerySet[Appointment]:
+    """Appointments whose start falls on `day` in the timezone `tz`."""
+    start, end = local_day_bounds(day, tz=tz)
+    return queryset.filter(start__gte=start, start__lt=end)
+
+
+def call_list(*, organization: Organization) -> QuerySet[CallSession]:
+    """Call records with their transcript turns loaded in order."""
+    return CallSession.objects.filter(organization=organization).prefetch_related(
+        Prefetch("turns", queryset=CallTurn.objects.order_by("sequence"))
+    )

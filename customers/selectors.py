@@ -1,0 +1,122 @@
+"""Reads for customers, their locations, equipment, notes and message timeline.
+
+Every selector takes the organisation explicitly and loads what its callers render, so a list
+costs the same number of queries for one row as for five hundred.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from customers.models import (
+    ContactPoint,
+    Customer,
+    CustomerNote,
+    Equipment,
+    Message,
+    ServiceLocation,
+)
+from dispatchnode.accounts.models import Organization
+from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
+
+
+def customer_list(*, organization: Organization) -> QuerySet[Customer]:
+    """Customers with their phones (`phone_contacts`) and emails (`email_contacts`) loaded,
+    primary first."""
+    contacts = ContactPoint.objects.order_by("-is_primary", "id")
+    return Customer.objects.filter(organization=organization).prefetch_related(
+        Prefetch(
+            "contacts",
+            queryset=contacts.filter(kind=ContactPoint.Kind.PHONE),
+            to_attr="phone_contacts",
+        ),
+        Prefetch(
+            "contacts",
+            queryset=contacts.filter(kind=ContactPoint.Kind.EMAIL),
+            to_attr="email_contacts",
+        ),
+    )
+
+
+def _has_contact(*, kind: str, **lookups) -> Exists:
+    return Exists(ContactPoint.objects.filter(customer_id=OuterRef("pk"), kind=kind, **lookups))
+
+
+def customers_with_phone(queryset: QuerySet[Customer], *, e164: str) -> QuerySet[Customer]:
+    """Customers with this number (E.164) among any of their phones."""
+    return queryset.filter(_has_contact(kind=ContactPoint.Kind.PHONE, value=e164))
+
+
+def customers_with_email(queryset: QuerySet[Customer], *, email: str) -> QuerySet[Customer]:
+    """Customers with this address among their emails, compared trimmed and lower-cased."""
+    return queryset.filter(_has_contact(kind=ContactPoint.Kind.EMAIL, value=email.strip().lower()))
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _looks_like_phone(text: str) -> bool:
+    return len(_digits(text)) >= 4 and all(ch.isdigit() or ch in " +-().," for ch in text)
+
+
+def _word_matches(word: str) -> Q:
+    locations = ServiceLocation.objects.filter(customer_id=OuterRef("pk")).filter(
+        Q(street__icontains=word)
+        | Q(city__icontains=word)
+        | Q(postal_code__icontains=word)
+        | Q(raw_address__icontains=word)
+    )
+    matches = (
+        Q(first_name__icontains=word)
+        | Q(last_name__icontains=word)
+        | Q(company_name__icontains=word)
+        | Q(_has_contact(kind=ContactPoint.Kind.EMAIL, value__icontains=word))
+        | Q(Exists(locations))
+    )
+    if len(_digits(word)) >= 3:
+        matches |= Q(_has_contact(kind=ContactPoint.Kind.PHONE, value__contains=_digits(word)))
+    return matches
+
+
+def customers_search(
+    queryset: QuerySet[Customer], *, text: str, region: str = "US"
+) -> QuerySet[Customer]:
+    """Free-text search over names, company, phones, emails and addresses.
+
+    Each word must match somewhere (a first or last name, the company, an email, a street, a
+    city, a postal code, or, with three digits or more, a phone number containing them), so
+    "john smith" and "smith 78701" narrow as expected. A text that is a whole phone number in
+    any written form also matches its E.164 form exactly.
+    """
+    words = text.split()
+    if not words:
+        return queryset
+    matches = Q()
+    for word in words:
+        matches &= _word_matches(word)
+    if _looks_like_phone(text):
+        try:
+            e164 = phone_to_e164(text, region=region)
+        except InvalidPhoneNumber:
+            pass
+        else:
+            matches |= Q(_has_contact(kind=ContactPoint.Kind.PHONE, value=e164))
+    return queryset.filter(matches)
+
+
+def location_list(*, organization: Organization) -> QuerySet[ServiceLocation]:
+    return ServiceLocation.objects.filter(organization=organization)
+
+
+def equipment_list(*, organization: Organization) -> QuerySet[Equipment]:
+    """Equipment with its location loaded (the output names the location's customer)."""
+    return Equipment.objects.filter(organization=organization).select_related("location")
+
+
+def customer_note_list(*, organization: Organization) -> QuerySet[CustomerNote]:
+    return CustomerNote.objects.filter(organization=organization)
+
+
+def message_list(*, organization: Organization) -> QuerySet[Message]:
+    return Message.objects.filter(organization=organization)
