@@ -2,6 +2,8 @@
 
 Every setting the deployment can change is read here, typed and validated, so a bad value fails
 at start-up with a message naming the variable instead of somewhere deep in a request.
+An empty value counts as unset, so `FOO=` in a .env file or `FOO: ${FOO:-}` in
+docker-compose.yml means "use the default", never "the empty string".
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    return os.environ.get(name, "").strip() or default
 
 
 def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or not raw.strip():
         return default
     value = raw.strip().lower()
     if value in _TRUE:
@@ -48,7 +50,7 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or not raw.strip():
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
 
