@@ -49,7 +49,7 @@ class ServiceType(TenantModel):
         Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="service_types"
     )
     spoken_synonyms = models.JSONField(
-        default=list, blank=True, help_text="How callers say it: \"blowing warm air\", \"no heat\"…"
+        default=list, blank=True, help_text='How callers say it: "blowing warm air", "no heat"…'
     )
     is_active = models.BooleanField(default=True)
 
@@ -71,7 +71,11 @@ class ServiceType(TenantModel):
 
 class Technician(TenantModel):
     user = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="technicians"
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="technicians",
     )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True)
@@ -198,7 +202,7 @@ class Job(TenantModel):
     work_notes = models.TextField(blank=True)
     diagnostic_notes = models.TextField(blank=True)
     customer_preference = models.CharField(
-        max_length=200, blank=True, help_text="\"Tuesday afternoon\", \"after 3\"…"
+        max_length=200, blank=True, help_text='"Tuesday afternoon", "after 3"…'
     )
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

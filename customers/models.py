@@ -41,7 +41,11 @@ class Customer(TenantModel):
     do_not_service_reason = models.CharField(max_length=300, blank=True)
     tags = models.JSONField(default=list, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
         help_text="Set when this record was merged into another; kept for undo.",
     )
 
@@ -90,7 +94,9 @@ class ContactPoint(TenantModel):
 
     class Meta:
         ordering = ["-is_primary", "id"]
-        indexes = [models.Index(fields=["organization", "kind", "value"], name="customers_cp_lookup")]
+        indexes = [
+            models.Index(fields=["organization", "kind", "value"], name="customers_cp_lookup")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "kind", "value"], name="customers_contact_unique"
@@ -102,7 +108,7 @@ class ContactPoint(TenantModel):
 
 
 class ServiceLocation(TenantModel):
-    """A place we work: the raw address as given, its parsed and normalised form and access notes."""
+    """A place we work: the raw address as given, its normalised form and access notes."""
 
     class GeocodeQuality(models.TextChoices):
         NONE = "none", "Not geocoded"
@@ -154,7 +160,9 @@ class ServiceLocation(TenantModel):
         if not self.street:
             return self.raw_address
         line = f"{self.street} {self.unit}".strip()
-        return ", ".join(p for p in (line, self.city, f"{self.state} {self.postal_code}".strip()) if p)
+        return ", ".join(
+            p for p in (line, self.city, f"{self.state} {self.postal_code}".strip()) if p
+        )
 
 
 class Equipment(TenantModel):
@@ -174,7 +182,9 @@ class Equipment(TenantModel):
         EV_CHARGER = "ev_charger", "EV charger"
         OTHER = "other", "Other"
 
-    location = models.ForeignKey(ServiceLocation, on_delete=models.CASCADE, related_name="equipment")
+    location = models.ForeignKey(
+        ServiceLocation, on_delete=models.CASCADE, related_name="equipment"
+    )
     kind = models.CharField(max_length=30, choices=Kind.choices)
     category = models.CharField(max_length=20, blank=True, help_text="hvac, plumbing, electrical…")
     make = models.CharField(max_length=80, blank=True)

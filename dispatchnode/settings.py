@@ -44,8 +44,8 @@ CSRF_TRUSTED_ORIGINS = env_list(
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 if not FIELD_ENCRYPTION_KEY and not DEBUG:
     raise ConfigError(
-        "FIELD_ENCRYPTION_KEY is required when DEBUG is off; create one with "
-        '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`'
+        "FIELD_ENCRYPTION_KEY is required when DEBUG is off; create one with `python -c "
+        '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`'
     )
 
 INSTALLED_APPS = [

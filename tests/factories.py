@@ -195,7 +195,9 @@ class JobFactory(factory.django.DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     number = factory.Sequence(lambda n: f"J-{1000 + n}")
-    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    customer = factory.SubFactory(
+        CustomerFactory, organization=factory.SelfAttribute("..organization")
+    )
     location = factory.SubFactory(
         ServiceLocationFactory,
         customer=factory.SelfAttribute("..customer"),
@@ -270,7 +272,9 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     number = factory.Sequence(lambda n: f"INV-{1000 + n}")
-    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    customer = factory.SubFactory(
+        CustomerFactory, organization=factory.SelfAttribute("..organization")
+    )
     status = Invoice.Status.OPEN
     subtotal = Decimal("100.00")
     tax_total = Decimal("8.25")

@@ -16,7 +16,9 @@ from django.utils import timezone
 from dispatchnode.core.fields import EncryptedTextField
 from dispatchnode.core.models import BaseModel, TenantModel
 
-e164_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", "Enter a phone number in E.164 (+15125550100).")
+e164_validator = RegexValidator(
+    r"^\+[1-9]\d{6,14}$", "Enter a phone number in E.164 (+15125550100)."
+)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = RegexValidator(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -28,8 +30,15 @@ def validate_timezone(value: str) -> None:
 
 def default_business_hours() -> dict[str, list[list[str]]]:
     weekday = [["08:00", "17:00"]]
-    return {"mon": weekday, "tue": weekday, "wed": weekday, "thu": weekday, "fri": weekday,
-            "sat": [], "sun": []}
+    return {
+        "mon": weekday,
+        "tue": weekday,
+        "wed": weekday,
+        "thu": weekday,
+        "fri": weekday,
+        "sat": [],
+        "sun": [],
+    }
 
 
 def validate_business_hours(value) -> None:
@@ -43,7 +52,7 @@ def validate_business_hours(value) -> None:
             raise ValidationError(f"{day}: expected a list of [open, close] pairs.")
         for span in spans:
             if not (isinstance(span, list | tuple) and len(span) == 2):
-                raise ValidationError(f"{day}: each span is [\"HH:MM\", \"HH:MM\"].")
+                raise ValidationError(f'{day}: each span is ["HH:MM", "HH:MM"].')
             for part in span:
                 _HHMM(part)
             if span[0] >= span[1]:
@@ -161,7 +170,7 @@ SCOPE_LEVELS = ("read", "write")
 
 def validate_scopes(value) -> None:
     if not isinstance(value, list) or not value:
-        raise ValidationError("Scopes are a non-empty list such as [\"customers:read\"].")
+        raise ValidationError('Scopes are a non-empty list such as ["customers:read"].')
     for scope in value:
         family, _, level = str(scope).partition(":")
         if family not in (*SCOPE_FAMILIES, "*") or level not in SCOPE_LEVELS:
