@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings import selectors
@@ -126,18 +125,7 @@ class TechnicianViewSet(TenantReadOnlyViewSet):
         return selectors.technician_list(organization=self.organization)
 
 
-@extend_schema_field({"$ref": "#/components/schemas/ServiceTypeKindEnum"})
-class ServiceTypeKindField(serializers.ChoiceField):
-    """A service type's kind where it is nested: the schema points at the one enum component the
-    service type itself defines, instead of a second copy (an enum-name collision)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(choices=ServiceType.Kind.choices, **kwargs)
-
-
 class JobServiceTypeOutputSerializer(TenantModelSerializer):
-    kind = ServiceTypeKindField(read_only=True)
-
     class Meta:
         model = ServiceType
         fields = ["id", "name", "category", "kind"]

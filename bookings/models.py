@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from customers.models import Source
+from dispatchnode.core.fields import HttpsURLField
 from dispatchnode.core.models import TenantModel
 
 CATEGORY_CHOICES = [
@@ -311,7 +312,7 @@ class CallSession(TenantModel):
     summary = models.TextField(blank=True)
     action_items = models.JSONField(default=list, blank=True)
     lead_score = models.PositiveSmallIntegerField(null=True, blank=True)
-    recording_url = models.URLField(blank=True)
+    recording_url = HttpsURLField(blank=True)
     recording_duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "dispatchnode.core",
     "dispatchnode.accounts",
     "dispatchnode.api",
@@ -245,6 +246,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One component per shared choice set, wherever it is nested.
+    "ENUM_NAME_OVERRIDES": {"ServiceTypeKindEnum": "bookings.models.ServiceType.Kind"},
+    # Swagger UI's assets ship in drf-spectacular-sidecar: the docs work with no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
+import dispatchnode.core.fields
 from django.db import migrations, models
 
 
@@ -40,7 +41,7 @@ class Migration(migrations.Migration):
                 ('summary', models.TextField(blank=True)),
                 ('action_items', models.JSONField(blank=True, default=list)),
                 ('lead_score', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('recording_url', models.URLField(blank=True)),
+                ('recording_url', dispatchnode.core.fields.HttpsURLField(blank=True)),
                 ('recording_duration_seconds', models.PositiveIntegerField(blank=True, null=True)),
                 ('duration_seconds', models.PositiveIntegerField(blank=True, null=True)),
                 ('started_at', models.DateTimeField(blank=True, null=True)),

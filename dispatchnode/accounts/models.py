@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
-from dispatchnode.core.fields import EncryptedTextField
+from dispatchnode.core.fields import EncryptedTextField, HttpsURLField
 from dispatchnode.core.models import BaseModel, TenantModel
 
 e164_validator = RegexValidator(
@@ -101,7 +101,7 @@ class Organization(BaseModel):
     )
     office_phone = models.CharField(max_length=16, blank=True, validators=[e164_validator])
     email = models.EmailField(blank=True)
-    website = models.URLField(blank=True)
+    website = HttpsURLField(blank=True)
     address = models.TextField(blank=True)
     caller_privacy = models.CharField(
         max_length=20, choices=CallerPrivacy.choices, default=CallerPrivacy.ATTESTED

@@ -84,3 +84,11 @@ class EncryptedJSONField(models.TextField):
         if value is None:
             return None
         return encrypt_text(json.dumps(value, sort_keys=True))
+
+
+class HttpsURLField(models.URLField):
+    """A URL field whose form assumes https:// for a bare domain (Django 6's default, now)."""
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("assume_scheme", "https")
+        return super().formfield(**kwargs)

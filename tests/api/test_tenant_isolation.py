@@ -30,7 +30,7 @@ def test_the_resolver_finds_every_router_registration():
 
 
 @pytest.mark.parametrize(
-    ("route", "view"), [(route, callback) for route, callback in api_views()], ids=str
+    ("route", "view"), [pytest.param(route, callback, id=route) for route, callback in api_views()]
 )
 def test_every_api_view_is_tenant_scoped_or_holds_no_tenant_data(route, view):
     # given

@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('business_hours', models.JSONField(default=dispatchnode.accounts.models.default_business_hours, validators=[dispatchnode.accounts.models.validate_business_hours])),
                 ('office_phone', models.CharField(blank=True, max_length=16, validators=[django.core.validators.RegexValidator('^\\+[1-9]\\d{6,14}$', 'Enter a phone number in E.164 (+15125550100).')])),
                 ('email', models.EmailField(blank=True, max_length=254)),
-                ('website', models.URLField(blank=True)),
+                ('website', dispatchnode.core.fields.HttpsURLField(blank=True)),
                 ('address', models.TextField(blank=True)),
                 ('caller_privacy', models.CharField(choices=[('attested', 'Full greeting only with STIR/SHAKEN A attestation; verify otherwise'), ('always_verify', 'Always verify the caller before reading anything back'), ('trust_caller_id', 'Trust caller ID (greet in full)')], default='attested', max_length=20)),
                 ('twilio_account_sid', models.CharField(blank=True, max_length=64)),
