@@ -229,7 +229,7 @@ class Job(TenantModel):
 class Appointment(TenantModel):
     """A technician's visit for a job: internal start/end plus the window promised to the customer.
 
-    On PostgreSQL an exclusion constraint (migration `0002`) makes overlapping active appointments
+    On PostgreSQL an exclusion constraint (migration `0003`) makes overlapping active appointments
     of one technician impossible; booking services lock the technician row first.
     """
 

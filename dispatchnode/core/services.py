@@ -98,7 +98,7 @@ def outbox_deliver(*, event: OutboxEvent) -> None:
         with transaction.atomic():  # a failing handler rolls back only its own writes
             for handler in outbox_handlers(event.topic):
                 handler(event)
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+    except Exception as exc:
         retryable = isinstance(exc, RetryableDeliveryError)
         event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if retryable and event.attempts < settings.OUTBOX_MAX_ATTEMPTS:
@@ -148,11 +148,16 @@ def outbox_relay_batch(*, limit: int = 100) -> int:
 
 @transaction.atomic
 def outbox_replay(*, event: OutboxEvent) -> OutboxEvent:
-    """Put a dead-lettered event back in the queue (from the admin or the dashboard)."""
+    """Put a dead-lettered event back in the queue (from the admin or the dashboard).
+
+    It gets a fresh attempt budget: otherwise one more transient failure after a replay would
+    dead-letter it again at once. `last_error` is kept until it is delivered.
+    """
     event.status = OutboxEvent.Status.PENDING
     event.next_attempt_at = timezone.now()
     event.dead_at = None
-    event.save(update_fields=["status", "next_attempt_at", "dead_at", "updated_at"])
+    event.attempts = 0
+    event.save(update_fields=["status", "next_attempt_at", "dead_at", "attempts", "updated_at"])
     return event
 
 

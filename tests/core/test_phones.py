@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+
+from dispatchnode.core.phones import InvalidPhoneNumber, phone_display, phone_to_e164
+
+
+@pytest.mark.parametrize(
+    "written", ["(512) 555-0142", "512.555.0142", "+1 512 555 0142", "5125550142", " 512-555-0142 "]
+)
+def test_written_forms_become_e164(written):
+    assert phone_to_e164(written) == "+15125550142"
+
+
+@pytest.mark.parametrize("written", ["12", "abc", "", "   ", None])
+def test_what_cannot_be_dialled_is_refused(written):
+    with pytest.raises(InvalidPhoneNumber) as refused:
+        phone_to_e164(written)
+
+    assert refused.value.code == "invalid_phone"
+    assert refused.value.status_code == 400
+
+
+def test_another_region_is_honoured():
+    assert phone_to_e164("020 7946 0958", region="GB") == "+442079460958"
+
+
+def test_display_form_for_people():
+    assert phone_display("+15125550142") == "(512) 555-0142"
+    assert phone_display("not a number") == "not a number"
