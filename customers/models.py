@@ -40,6 +40,12 @@ class Customer(TenantModel):
     do_not_service = models.BooleanField(default=False)
     do_not_service_reason = models.CharField(max_length=300, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    name_key = models.CharField(
+        max_length=40,
+        blank=True,
+        editable=False,
+        help_text="Sound-alike key of the last name or company, kept by the matcher.",
+    )
     merged_into = models.ForeignKey(
         "self",
         null=True,
@@ -51,7 +57,10 @@ class Customer(TenantModel):
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
-        indexes = [models.Index(fields=["organization", "last_name", "first_name"])]
+        indexes = [
+            models.Index(fields=["organization", "last_name", "first_name"]),
+            models.Index(fields=["organization", "name_key"], name="customers_name_key"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(first_name="", last_name="", company_name=""),
@@ -126,7 +135,7 @@ class ServiceLocation(TenantModel):
     postal_code = models.CharField(max_length=10, blank=True)
     country = models.CharField(max_length=2, default="US")
     components = models.JSONField(default=dict, blank=True, help_text="Parsed address parts.")
-    match_key = models.CharField(max_length=250, blank=True, db_index=True)
+    match_key = models.CharField(max_length=250, blank=True)
     needs_review = models.BooleanField(default=False)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -141,6 +150,10 @@ class ServiceLocation(TenantModel):
 
     class Meta:
         ordering = ["-is_primary", "id"]
+        indexes = [
+            models.Index(fields=["organization", "match_key"], name="customers_loc_match_key"),
+            models.Index(fields=["organization", "postal_code"], name="customers_loc_postal"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),

@@ -106,6 +106,18 @@ class Organization(BaseModel):
     caller_privacy = models.CharField(
         max_length=20, choices=CallerPrivacy.choices, default=CallerPrivacy.ATTESTED
     )
+    match_auto_threshold = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.950"),
+        help_text="A new record this likely to be an existing customer is attached to them.",
+    )
+    match_review_threshold = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.800"),
+        help_text="From this likelihood up to the automatic threshold, a person reviews the pair.",
+    )
     twilio_account_sid = models.CharField(max_length=64, blank=True)
     twilio_auth_token = EncryptedTextField(blank=True)
     is_active = models.BooleanField(default=True)
@@ -116,7 +128,13 @@ class Organization(BaseModel):
             models.CheckConstraint(
                 condition=models.Q(tax_rate__gte=0) & models.Q(tax_rate__lte=Decimal("0.5")),
                 name="accounts_org_tax_rate_range",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(match_review_threshold__gt=0)
+                & models.Q(match_review_threshold__lte=models.F("match_auto_threshold"))
+                & models.Q(match_auto_threshold__lte=1),
+                name="accounts_org_match_thresholds",
+            ),
         ]
 
     def __str__(self) -> str:
