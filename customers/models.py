@@ -136,6 +136,9 @@ class ServiceLocation(TenantModel):
     country = models.CharField(max_length=2, default="US")
     components = models.JSONField(default=dict, blank=True, help_text="Parsed address parts.")
     match_key = models.CharField(max_length=250, blank=True)
+    street_key = models.CharField(
+        max_length=200, blank=True, help_text="House number and street, for finding neighbours."
+    )
     needs_review = models.BooleanField(default=False)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -151,7 +154,7 @@ class ServiceLocation(TenantModel):
     class Meta:
         ordering = ["-is_primary", "id"]
         indexes = [
-            models.Index(fields=["organization", "match_key"], name="customers_loc_match_key"),
+            models.Index(fields=["organization", "street_key"], name="customers_loc_street_key"),
             models.Index(fields=["organization", "postal_code"], name="customers_loc_postal"),
         ]
         constraints = [

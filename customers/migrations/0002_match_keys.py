@@ -21,13 +21,18 @@ class Migration(migrations.Migration):
             name='match_key',
             field=models.CharField(blank=True, max_length=250),
         ),
+        migrations.AddField(
+            model_name='servicelocation',
+            name='street_key',
+            field=models.CharField(blank=True, help_text='House number and street, for finding neighbours.', max_length=200),
+        ),
         migrations.AddIndex(
             model_name='customer',
             index=models.Index(fields=['organization', 'name_key'], name='customers_name_key'),
         ),
         migrations.AddIndex(
             model_name='servicelocation',
-            index=models.Index(fields=['organization', 'match_key'], name='customers_loc_match_key'),
+            index=models.Index(fields=['organization', 'street_key'], name='customers_loc_street_key'),
         ),
         migrations.AddIndex(
             model_name='servicelocation',
