@@ -273,3 +273,15 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo")
 DEMO_API_TOKEN = env_str("DEMO_API_TOKEN")
 DEMO_TWILIO_AUTH_TOKEN = env_str("DEMO_TWILIO_AUTH_TOKEN", "demo-twilio-auth-token")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+
+# Geocoding of service locations: "zip" (offline ZIP centroids), "census" or "nominatim"; the
+# HTTP ones fall back to ZIP centroids when they find nothing.
+GEOCODER = env_str("GEOCODER", "zip").lower()
+if GEOCODER not in {"zip", "census", "nominatim"}:
+    raise ConfigError(f"GEOCODER must be zip, census or nominatim, got {GEOCODER!r}")
+GEOCODER_URL = env_str("GEOCODER_URL").rstrip("/")  # a self-hosted Nominatim, a test fake
+GEOCODER_TIMEOUT = env_int("GEOCODER_TIMEOUT", 10)
+if GEOCODER_TIMEOUT <= 0:
+    raise ConfigError(
+        f"GEOCODER_TIMEOUT must be a positive number of seconds, got {GEOCODER_TIMEOUT}"
+    )

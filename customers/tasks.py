@@ -1,0 +1,75 @@
+"""Celery tasks of the customers app: thin wrappers that own only their retry policy."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+
+from customers import services
+from customers.geocoding import ZipCentroidGeocoder
+from customers.models import ServiceLocation
+from dispatchnode.core.http import ProviderError
+
+logger = logging.getLogger(__name__)
+
+GEOCODE_MAX_RETRIES = 5
+# Far below the broker's visibility timeout: long waits belong to beat, not to countdowns.
+MAX_RETRY_COUNTDOWN = 300.0
+
+
+def retry_countdown(*, error: ProviderError, retries: int) -> float:
+    """The provider's Retry-After when it gave one, else exponential backoff with jitter
+    (15 s, 30 s, 60 s…), both capped at `MAX_RETRY_COUNTDOWN`."""
+    if error.retry_after is not None:
+        return min(error.retry_after, MAX_RETRY_COUNTDOWN)
+    backoff = 15.0 * 2**retries
+    return min(backoff + random.uniform(0, backoff / 4), MAX_RETRY_COUNTDOWN)
+
+
+@shared_task(
+    bind=True,
+    name="customers.location_geocode",
+    queue="integrations",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=GEOCODE_MAX_RETRIES,
+    ignore_result=True,
+)
+def location_geocode_task(self, location_id: int) -> None:
+    """Geocode one location with the configured geocoder; idempotent (the service never
+    downgrades), so a redelivered or repeated run is harmless.
+
+    Outages and rate limits are retried; when the retries run out the offline ZIP centroid is
+    used, so the location still gets a position. A refusal that will not change is logged and
+    dropped (the HTTP geocoders already fell back to the ZIP centroid for those).
+    """
+    location = ServiceLocation.objects.filter(pk=location_id).first()
+    if location is None:
+        logger.info("location %s no longer exists; nothing to geocode", location_id)
+        return
+    try:
+        services.location_geocode(location=location)
+    except ProviderError as error:
+        if not error.retryable:
+            logger.warning(
+                "location %s (organisation %s) not geocoded: %s",
+                location_id,
+                location.organization_id,
+                error.message,
+            )
+            return
+        if self.request.retries >= self.max_retries:
+            logger.warning(
+                "location %s (organisation %s): %s Using the ZIP centroid after %d retries.",
+                location_id,
+                location.organization_id,
+                error.message,
+                self.request.retries,
+            )
+            services.location_geocode(location=location, geocoder=ZipCentroidGeocoder())
+            return
+        raise self.retry(
+            exc=error, countdown=retry_countdown(error=error, retries=self.request.retries)
+        ) from error
