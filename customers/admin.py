@@ -1,16 +1,34 @@
-"""Admin for customers and what hangs off them: contact points, locations, equipment, notes and
-the message timeline. Every admin here is tenant-scoped through `TenantAdmin`."""
+"""Admin for customers and what hangs off them: contact points, locations, equipment, notes,
+the message timeline, merges (with undo) and the duplicate review queue. Every admin here is
+tenant-scoped through `TenantAdmin`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.text import Truncator
 
+from bookings.selectors import job_list
+from customers import selectors
+from customers.merge import (
+    customer_merge,
+    customer_unmerge,
+    duplicate_review_dismiss,
+    duplicate_review_merge,
+    merge_kept_counts,
+    merge_moved_counts,
+    merge_refusal,
+    merge_undo_missing,
+)
 from customers.models import (
     ContactPoint,
     Customer,
+    CustomerMerge,
     CustomerNote,
+    DuplicateReview,
     Equipment,
     Message,
     ServiceLocation,
@@ -22,6 +40,7 @@ from dispatchnode.core.admin_base import (
     TenantStackedInline,
     TenantTabularInline,
 )
+from dispatchnode.core.errors import ApplicationError
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
 
 
@@ -259,3 +278,281 @@ class MessageAdmin(TenantAdmin):
     @admin.display(description="Body")
     def excerpt(self, message: Message) -> str:
         return Truncator(message.body).chars(60)
+
+
+# --- Merges and the duplicate review queue ------------------------------------------------------
+
+
+def _counts(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{label.split('.')[-1]}: {n}" for label, n in sorted(counts.items())) or "—"
+
+
+class CustomerMergeAddForm(TenantAdminForm):
+    """The add page performs a merge (through the service); a merge record is never edited."""
+
+    class Meta:
+        model = CustomerMerge
+        fields = ("survivor", "duplicate")
+        help_texts = {
+            "survivor": "The customer that stays.",
+            "duplicate": "Its rows move to the survivor; it is hidden afterwards.",
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        survivor, duplicate = cleaned.get("survivor"), cleaned.get("duplicate")
+        refusal = (
+            merge_refusal(survivor=survivor, duplicate=duplicate)
+            if survivor is not None and duplicate is not None
+            else None
+        )
+        if refusal is not None:
+            raise forms.ValidationError(refusal.message)
+        return cleaned
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(TenantAdmin):
+    """Merges, read-only; "Undo merge" reverses them. The add page merges two customers."""
+
+    form = CustomerMergeAddForm
+    list_display = (
+        "id",
+        "survivor",
+        "duplicate",
+        "source",
+        "probability",
+        "moved",
+        "performed_by",
+        "created_at",
+        "undone_at",
+    )
+    list_display_links = ("id",)
+    list_filter = ("source", ("undone_at", admin.EmptyFieldListFilter))
+    search_fields = (
+        "=id",
+        "survivor__first_name",
+        "survivor__last_name",
+        "duplicate__first_name",
+        "duplicate__last_name",
+    )
+    list_select_related = ("survivor", "duplicate", "performed_by")
+    autocomplete_fields = ("survivor", "duplicate")
+    date_hierarchy = "created_at"
+    actions = ["undo_merge"]
+    readonly_fields = ("moved", "kept", "missing_on_undo")
+    detail_fields = (
+        "survivor",
+        "duplicate",
+        "source",
+        "probability",
+        "moved",
+        "kept",
+        "evidence",
+        "performed_by",
+        "created_at",
+        "undone_at",
+        "undone_by",
+        "missing_on_undo",
+    )
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return super().get_fields(request, obj)
+        return ["organization", *self.detail_fields]
+
+    def has_change_permission(self, request, obj=None):
+        """A merge record is never edited (its page is read-only); acting on merges in general
+        (the undo action) is for the admin's roles."""
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        """Only an undone merge may be deleted: a live one is the only way back."""
+        live = obj is not None and obj.undone_at is None
+        return not live and super().has_delete_permission(request, obj)
+
+    @admin.display(description="Moved")
+    def moved(self, merge: CustomerMerge) -> str:
+        return _counts(merge_moved_counts(merge))
+
+    @admin.display(description="Left on the duplicate")
+    def kept(self, merge: CustomerMerge) -> str:
+        return _counts(merge_kept_counts(merge))
+
+    @admin.display(description="Not found on undo")
+    def missing_on_undo(self, merge: CustomerMerge) -> str:
+        return _counts({label: len(ids) for label, ids in merge_undo_missing(merge).items()})
+
+    def save_model(self, request, obj, form, change):
+        merge = customer_merge(survivor=obj.survivor, duplicate=obj.duplicate, actor=request.user)
+        obj.pk = merge.pk
+        obj.refresh_from_db()
+
+    @admin.action(description="Undo merge", permissions=["change"])
+    def undo_merge(self, request, queryset):
+        """Newest first, so a chain selected together unwinds in the only order that works."""
+        undone, refused = 0, []
+        for merge in queryset.filter(undone_at__isnull=True).order_by("-id"):
+            try:
+                customer_unmerge(merge=merge, actor=request.user)
+            except ApplicationError as exc:
+                refused.append(f"#{merge.pk}: {exc.message}")
+            else:
+                undone += 1
+        self.message_user(request, f"Undid {undone} merge(s).", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    """One side of the review page."""
+
+    customer: Customer
+    phones: list[str]
+    emails: list[str]
+    addresses: list[str]
+    job_count: int
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    field: str
+    a: str
+    b: str
+    score: float | None
+    how: str
+
+
+def evidence_rows(evidence: dict) -> list[EvidenceRow]:
+    """The matcher's per-field evidence as table rows, by field name (PostgreSQL's jsonb does
+    not keep the matcher's key order); tolerant of parts it did not send."""
+    fields = evidence.get("fields") if isinstance(evidence, dict) else None
+    rows = []
+    for name, item in sorted((fields or {}).items()):
+        item = item if isinstance(item, dict) else {}
+        score = item.get("score")
+        rows.append(
+            EvidenceRow(
+                field=name.replace("_", " "),
+                a=str(item.get("a") or ""),
+                b=str(item.get("b") or ""),
+                score=score if isinstance(score, int | float) else None,
+                how=str(item.get("how") or ""),
+            )
+        )
+    return rows
+
+
+def _contact_values(customer: Customer, kind: str) -> list[str]:
+    return [contact.value for contact in customer.ordered_contacts if contact.kind == kind]
+
+
+def _cards(review: DuplicateReview) -> list[CustomerCard]:
+    selectors.duplicate_review_customers_load([review])
+    jobs = job_list(organization=review.organization)
+    return [
+        CustomerCard(
+            customer=customer,
+            phones=_contact_values(customer, ContactPoint.Kind.PHONE),
+            emails=_contact_values(customer, ContactPoint.Kind.EMAIL),
+            addresses=[location.one_line for location in customer.ordered_locations],
+            job_count=jobs.filter(customer=customer).count(),
+        )
+        for customer in (review.customer_a, review.customer_b)
+    ]
+
+
+class DuplicateReviewAdminForm(TenantAdminForm):
+    def clean(self):
+        """A pair is stored in id order; whoever adds one by hand may pick them in any order."""
+        cleaned = super().clean()
+        a, b = cleaned.get("customer_a"), cleaned.get("customer_b")
+        if a is not None and b is not None and a.pk > b.pk:
+            cleaned["customer_a"], cleaned["customer_b"] = b, a
+            self.instance.customer_a, self.instance.customer_b = b, a
+        return cleaned
+
+
+@admin.register(DuplicateReview)
+class DuplicateReviewAdmin(TenantAdmin):
+    """The review queue: both customers side by side with the matcher's evidence."""
+
+    form = DuplicateReviewAdminForm
+    change_form_template = "admin/customers/duplicatereview/change_form.html"
+    list_display = ("pair", "status", "probability", "name_a", "name_b", "source", "created_at")
+    list_display_links = ("pair",)
+    list_filter = ("status", "source")
+    search_fields = (
+        "customer_a__first_name",
+        "customer_a__last_name",
+        "customer_b__first_name",
+        "customer_b__last_name",
+    )
+    list_select_related = ("customer_a", "customer_b")
+    autocomplete_fields = ("customer_a", "customer_b")
+    actions = ["merge_keep_older", "not_the_same_person"]
+    # A decision is made by the actions (through the services), never by editing the row.
+    detail_fields = (
+        "customer_a",
+        "customer_b",
+        "probability",
+        "source",
+        "status",
+        "decided_by",
+        "decided_at",
+        "merge",
+    )
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["customer_a", "customer_b", "probability", "source", "evidence"]
+        return ["organization", *self.detail_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return readonly if obj is None else (*readonly, *self.detail_fields)
+
+    @admin.display(description="Pair", ordering="id")
+    def pair(self, review: DuplicateReview) -> str:
+        return f"#{review.customer_a_id} / #{review.customer_b_id}"
+
+    @admin.display(description="Customer A (older)", ordering="customer_a__last_name")
+    def name_a(self, review: DuplicateReview) -> str:
+        return review.customer_a.display_name
+
+    @admin.display(description="Customer B", ordering="customer_b__last_name")
+    def name_b(self, review: DuplicateReview) -> str:
+        return review.customer_b.display_name
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        review = self.get_object(request, object_id)
+        if review is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "cards": _cards(review),
+                "evidence_rows": evidence_rows(review.evidence),
+                "review": review,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _decide(self, request, queryset, decide, done: str) -> None:
+        decided, refused = 0, []
+        for review in queryset.filter(status=DuplicateReview.Status.OPEN):
+            try:
+                decide(review=review, actor=request.user)
+            except ApplicationError as exc:
+                refused.append(f"{self.pair(review)}: {exc.message}")
+            else:
+                decided += 1
+        self.message_user(request, f"{done} {decided} pair(s).", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)
+
+    @admin.action(description="Merge (keep older)", permissions=["change"])
+    def merge_keep_older(self, request, queryset):
+        self._decide(request, queryset, duplicate_review_merge, "Merged")
+
+    @admin.action(description="Not the same person", permissions=["change"])
+    def not_the_same_person(self, request, queryset):
+        self._decide(request, queryset, duplicate_review_dismiss, "Dismissed")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Q
 
 from customers import selectors
-from customers.models import Customer, CustomerNote
+from customers.models import Customer, CustomerMerge, CustomerNote, DuplicateReview
 from dispatchnode.api.filters import IdFilter, TenantFilterSet
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
 
@@ -60,3 +61,21 @@ class CustomerNoteFilter(TenantFilterSet):
 
 class MessageFilter(TenantFilterSet):
     customer = IdFilter(field_name="customer_id")
+
+
+class CustomerMergeFilter(TenantFilterSet):
+    survivor = IdFilter(field_name="survivor_id")
+    duplicate = IdFilter(field_name="duplicate_id")
+    source = django_filters.ChoiceFilter(choices=CustomerMerge.Source.choices)
+    undone = django_filters.BooleanFilter(
+        field_name="undone_at", lookup_expr="isnull", exclude=True, help_text="Undone or not."
+    )
+
+
+class DuplicateReviewFilter(TenantFilterSet):
+    status = django_filters.ChoiceFilter(choices=DuplicateReview.Status.choices)
+    source = django_filters.ChoiceFilter(choices=DuplicateReview.Source.choices)
+    customer = IdFilter(method="filter_customer", help_text="Either customer of the pair.")
+
+    def filter_customer(self, queryset, name, value):
+        return queryset.filter(Q(customer_a_id=value) | Q(customer_b_id=value))

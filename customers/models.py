@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 
 from dispatchnode.core.models import TenantModel
 
@@ -297,3 +297,103 @@ class Message(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.to_address}: {self.body[:30]}"
+
+
+class CustomerMerge(TenantModel):
+    """One merge of a duplicate customer into a survivor, with what undo needs to reverse it.
+
+    `snapshot` is written by `customers.merge` and read only by it: the rows it moved per model,
+    the rows it left behind, and the survivor's and contacts' values before and after.
+    """
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        REVIEW = "review", "Review queue"
+        INTAKE = "intake", "Intake (automatic)"
+        BATCH = "batch", "Batch dedupe (automatic)"
+
+    survivor = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="merges_kept")
+    duplicate = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="merges_absorbed"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    probability = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True, editable=False)
+    performed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(survivor=models.F("duplicate")),
+                name="customers_merge_two_customers",
+            ),
+            models.CheckConstraint(
+                condition=Q(probability__isnull=True) | Q(probability__gte=0, probability__lte=1),
+                name="customers_merge_probability_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.duplicate_id} into #{self.survivor_id}"
+
+
+class DuplicateReview(TenantModel):
+    """A likely duplicate pair waiting for a person: one row per unordered pair, kept after the
+    decision so a dismissed pair ("not the same person") is never queued again."""
+
+    class Source(models.TextChoices):
+        INTAKE = "intake", "Intake"
+        BATCH = "batch", "Batch dedupe"
+        API = "api", "API"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MERGED = "merged", "Merged"
+        DISMISSED = "dismissed", "Not the same person"
+
+    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    probability = models.DecimalField(max_digits=4, decimal_places=3)
+    evidence = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.BATCH)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    merge = models.ForeignKey(
+        CustomerMerge, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
+    )
+
+    class Meta:
+        ordering = [
+            Case(When(status="open", then=Value(0)), default=Value(1)).asc(),
+            "-probability",
+            "id",
+        ]
+        indexes = [models.Index(fields=["organization", "status"], name="customers_review_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer_a__lt=models.F("customer_b")),
+                name="customers_review_pair_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "customer_a", "customer_b"],
+                name="customers_review_pair_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=1),
+                name="customers_review_probability_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.customer_a_id} / #{self.customer_b_id} ({self.get_status_display()})"

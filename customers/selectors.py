@@ -6,12 +6,16 @@ costs the same number of queries for one row as for five hundred.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from collections.abc import Iterable
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from customers.models import (
     ContactPoint,
     Customer,
+    CustomerMerge,
     CustomerNote,
+    DuplicateReview,
     Equipment,
     Message,
     ServiceLocation,
@@ -20,11 +24,20 @@ from dispatchnode.accounts.models import Organization
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
 
 
-def customer_list(*, organization: Organization) -> QuerySet[Customer]:
+def customer_list(
+    *, organization: Organization, include_merged: bool = False
+) -> QuerySet[Customer]:
     """Customers with their phones (`phone_contacts`) and emails (`email_contacts`) loaded,
-    primary first."""
+    primary first.
+
+    Customers merged into another are hidden unless `include_merged` (a detail page of a merged
+    customer still opens, so old links keep working and show where it went).
+    """
     contacts = ContactPoint.objects.order_by("-is_primary", "id")
-    return Customer.objects.filter(organization=organization).prefetch_related(
+    customers = Customer.objects.filter(organization=organization)
+    if not include_merged:
+        customers = customers.filter(merged_into__isnull=True)
+    return customers.prefetch_related(
         Prefetch(
             "contacts",
             queryset=contacts.filter(kind=ContactPoint.Kind.PHONE),
@@ -43,13 +56,20 @@ def _has_contact(*, kind: str, **lookups) -> Exists:
 
 
 def customers_with_phone(queryset: QuerySet[Customer], *, e164: str) -> QuerySet[Customer]:
-    """Customers with this number (E.164) among any of their phones."""
-    return queryset.filter(_has_contact(kind=ContactPoint.Kind.PHONE, value=e164))
+    """Customers with this number (E.164) among any of their phones; merged-away customers
+    never answer a lookup (their survivor does)."""
+    return queryset.filter(
+        _has_contact(kind=ContactPoint.Kind.PHONE, value=e164), merged_into__isnull=True
+    )
 
 
 def customers_with_email(queryset: QuerySet[Customer], *, email: str) -> QuerySet[Customer]:
-    """Customers with this address among their emails, compared trimmed and lower-cased."""
-    return queryset.filter(_has_contact(kind=ContactPoint.Kind.EMAIL, value=email.strip().lower()))
+    """Customers with this address among their emails, compared trimmed and lower-cased;
+    merged-away customers excluded."""
+    return queryset.filter(
+        _has_contact(kind=ContactPoint.Kind.EMAIL, value=email.strip().lower()),
+        merged_into__isnull=True,
+    )
 
 
 def _digits(text: str) -> str:
@@ -87,8 +107,9 @@ def customers_search(
     Each word must match somewhere (a first or last name, the company, an email, a street, a
     city, a postal code, or, with three digits or more, a phone number containing them), so
     "john smith" and "smith 78701" narrow as expected. A text that is a whole phone number in
-    any written form also matches its E.164 form exactly.
+    any written form also matches its E.164 form exactly. Merged-away customers are excluded.
     """
+    queryset = queryset.filter(merged_into__isnull=True)
     words = text.split()
     if not words:
         return queryset
@@ -120,3 +141,35 @@ def customer_note_list(*, organization: Organization) -> QuerySet[CustomerNote]:
 
 def message_list(*, organization: Organization) -> QuerySet[Message]:
     return Message.objects.filter(organization=organization)
+
+
+def customer_merge_list(*, organization: Organization) -> QuerySet[CustomerMerge]:
+    return CustomerMerge.objects.filter(organization=organization)
+
+
+def duplicate_review_list(*, organization: Organization) -> QuerySet[DuplicateReview]:
+    """The review queue, open pairs first, most likely first; both customers joined (their
+    contacts and addresses come from `duplicate_review_customers_load` on the page)."""
+    return DuplicateReview.objects.filter(organization=organization).select_related(
+        "customer_a", "customer_b"
+    )
+
+
+def duplicate_review_customers_load(reviews: Iterable[DuplicateReview]) -> None:
+    """Load both customers' contacts (`ordered_contacts`, primary first) and locations
+    (`ordered_locations`, primary first) for a page of reviews: two queries for the whole page,
+    however many reviews and whichever side a customer is on."""
+    customers = [c for r in reviews for c in (r.customer_a, r.customer_b)]
+    prefetch_related_objects(
+        customers,
+        Prefetch(
+            "contacts",
+            queryset=ContactPoint.objects.order_by("-is_primary", "id"),
+            to_attr="ordered_contacts",
+        ),
+        Prefetch(
+            "locations",
+            queryset=ServiceLocation.objects.order_by("-is_primary", "id"),
+            to_attr="ordered_locations",
+        ),
+    )

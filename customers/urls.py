@@ -8,5 +8,7 @@ router.register("locations", apis.LocationViewSet, basename="location")
 router.register("equipment", apis.EquipmentViewSet, basename="equipment")
 router.register("customer-notes", apis.CustomerNoteViewSet, basename="customer-note")
 router.register("messages", apis.MessageViewSet, basename="message")
+router.register("customer-merges", apis.CustomerMergeViewSet, basename="customer-merge")
+router.register("duplicate-reviews", apis.DuplicateReviewViewSet, basename="duplicate-review")
 
 urlpatterns = router.urls

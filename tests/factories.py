@@ -19,10 +19,13 @@ from bookings.models import (
     TimeOff,
     WorkingHours,
 )
+from customers.merge import customer_merge
 from customers.models import (
     ContactPoint,
     Customer,
+    CustomerMerge,
     CustomerNote,
+    DuplicateReview,
     Equipment,
     Message,
     ServiceLocation,
@@ -133,6 +136,53 @@ class CustomerNoteFactory(factory.django.DjangoModelFactory):
     organization = factory.SelfAttribute("customer.organization")
     kind = CustomerNote.Kind.ACCESS
     body = "Gate code 4321"
+
+
+class CustomerMergeFactory(factory.django.DjangoModelFactory):
+    """A real merge, made by the service (so the snapshot and the hidden duplicate are real)."""
+
+    class Meta:
+        model = CustomerMerge
+
+    organization = factory.SubFactory(OrganizationFactory)
+    survivor = factory.SubFactory(
+        CustomerFactory, organization=factory.SelfAttribute("..organization")
+    )
+    duplicate = factory.SubFactory(
+        CustomerFactory, organization=factory.SelfAttribute("..organization")
+    )
+    source = CustomerMerge.Source.MANUAL
+
+    @classmethod
+    def _create(cls, model_class, *args, organization, **kwargs):
+        return customer_merge(**kwargs)
+
+
+class DuplicateReviewFactory(factory.django.DjangoModelFactory):
+    """An open review of two customers of one organisation (the older one is `customer_a`)."""
+
+    class Meta:
+        model = DuplicateReview
+
+    organization = factory.SubFactory(OrganizationFactory)
+    customer_a = factory.SubFactory(
+        CustomerFactory, organization=factory.SelfAttribute("..organization")
+    )
+    customer_b = factory.SubFactory(
+        CustomerFactory, organization=factory.SelfAttribute("..organization")
+    )
+    probability = Decimal("0.870")
+    source = DuplicateReview.Source.BATCH
+    evidence = factory.LazyAttribute(
+        lambda o: {
+            "probability": float(o.probability),
+            "fields": {
+                "first_name": {"score": 0.95, "a": "BILL", "b": "WILLIAM", "how": "nickname"},
+                "phone": {"score": 1.0, "a": "+15125550142", "b": "+15125550142", "how": "exact"},
+            },
+            "blocks": ["phone"],
+        }
+    )
 
 
 class SkillFactory(factory.django.DjangoModelFactory):

@@ -24,10 +24,13 @@ from bookings.models import (
     Skill,
     Technician,
 )
+from customers.merge import customer_merge, duplicate_review_open
 from customers.models import (
     ContactPoint,
     Customer,
+    CustomerMerge,
     CustomerNote,
+    DuplicateReview,
     Equipment,
     Message,
     ServiceLocation,
@@ -104,6 +107,33 @@ def make_customer(organization) -> Customer:
         value=f"customer{customer.pk}@example.com",
     )
     return customer
+
+
+def make_customer_merge(organization) -> CustomerMerge:
+    return customer_merge(
+        survivor=make_customer(organization),
+        duplicate=make_customer(organization),
+        probability=0.97,
+        evidence={"probability": 0.97, "fields": {}, "blocks": ["phone"]},
+    )
+
+
+def make_duplicate_review(organization) -> DuplicateReview:
+    a, b = make_customer(organization), make_customer(organization)
+    factories.ServiceLocationFactory(customer=a)
+    factories.ServiceLocationFactory(customer=b)
+    return duplicate_review_open(
+        organization=organization,
+        customer_a=a,
+        customer_b=b,
+        probability=0.88,
+        evidence={
+            "probability": 0.88,
+            "fields": {"last_name": {"score": 0.9, "a": "SMITH", "b": "SMYTH", "how": "typo"}},
+            "blocks": ["address"],
+        },
+        source=DuplicateReview.Source.BATCH,
+    )
 
 
 def make_location(organization) -> ServiceLocation:
@@ -189,6 +219,8 @@ def make_price_book_item(organization) -> PriceBookItem:
 
 MAKERS: dict[type, Callable] = {
     Customer: make_customer,
+    CustomerMerge: make_customer_merge,
+    DuplicateReview: make_duplicate_review,
     ServiceLocation: make_location,
     Equipment: make_equipment,
     CustomerNote: make_note,

@@ -89,6 +89,7 @@ def test_a_customer_is_rendered_with_its_phones_and_emails(org, reader):
                 "email_opt_out": True,
             }
         ],
+        "merged_into": None,
         "created_at": created,
         "updated_at": updated,
     }

@@ -111,6 +111,8 @@ def test_the_api_root_lists_every_resource(db):
             "equipment",
             "customer-notes",
             "messages",
+            "customer-merges",
+            "duplicate-reviews",
             "technicians",
             "service-types",
             "skills",
