@@ -21,6 +21,7 @@ from dispatchnode.demo import data
 from dispatchnode.demo.company import upsert
 from dispatchnode.demo.context import DemoSeedError, SeedContext
 from dispatchnode.demo.drafts import LineDraft, invoice_totals
+from dispatchnode.demo.population import normalized_address_fields
 from invoicing.models import Invoice, InvoiceLine, Payment
 
 
@@ -53,11 +54,7 @@ def ensure_pinned_customers(*, ctx: SeedContext) -> set[int]:
         tags=["comfort-club"],
         location={
             "label": "Home",
-            "raw_address": "123 Main St, Austin, TX 78701",
-            "street": "123 MAIN ST",
-            "city": "AUSTIN",
-            "state": "TX",
-            "postal_code": "78701",
+            **normalized_address_fields("123 Main St, Austin, TX 78701"),
             "latitude": Decimal("30.268900"),
             "longitude": Decimal("-97.742800"),
             "geocode_quality": ServiceLocation.GeocodeQuality.ZIP_CENTROID,
@@ -114,11 +111,7 @@ def ensure_pinned_customers(*, ctx: SeedContext) -> set[int]:
         tags=[],
         location={
             "label": "Home",
-            "raw_address": "123 Oak Street, Austin, TX 78702",
-            "street": "123 OAK ST",
-            "city": "AUSTIN",
-            "state": "TX",
-            "postal_code": "78702",
+            **normalized_address_fields("123 Oak Street, Austin, TX 78702"),
             "latitude": Decimal("30.262400"),
             "longitude": Decimal("-97.719300"),
             "geocode_quality": ServiceLocation.GeocodeQuality.ZIP_CENTROID,

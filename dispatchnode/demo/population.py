@@ -10,11 +10,34 @@ from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from customers.hygiene.addresses import address_normalize
+from customers.intake import location_set_address
 from customers.models import ContactPoint, Customer, CustomerNote, ServiceLocation, Source
 from dispatchnode.demo import data
 
 HISTORY_DAYS = 730
 MAX_CUSTOMERS = 5000
+ADDRESS_FIELDS = (
+    "raw_address",
+    "street",
+    "unit",
+    "city",
+    "state",
+    "postal_code",
+    "components",
+    "match_key",
+    "street_key",
+    "needs_review",
+)
+
+
+def normalized_address_fields(raw: str) -> dict[str, object]:
+    """A location's address columns for `raw`, normalised and stored the way intake does it,
+    so the matcher finds demo customers by the same keys as real ones."""
+    location = ServiceLocation(raw_address=raw)
+    location_set_address(location, address_normalize(raw))
+    return {name: getattr(location, name) for name in ADDRESS_FIELDS}
+
 
 # --- Plans ----------------------------------------------------------------------------------
 
@@ -57,12 +80,7 @@ class SitePlan:
             organization=customer.organization,
             customer=customer,
             label=self.label,
-            raw_address=self.raw_address,
-            street=f"{self.number} {self.street}".upper(),
-            unit=self.unit.upper(),
-            city=self.area.city.upper(),
-            state="TX",
-            postal_code=self.area.code,
+            **normalized_address_fields(self.raw_address),
             latitude=self.latitude,
             longitude=self.longitude,
             geocode_quality=ServiceLocation.GeocodeQuality.ZIP_CENTROID,

@@ -17,6 +17,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
+from customers.services import customers_refresh_name_keys
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.models import TenantModel
 from dispatchnode.demo import data
@@ -104,6 +105,7 @@ def demo_seed(
 
         plans = plan_customers(count=customers, today=ctx.today, tz=ctx.tz)
         accounts = population_persist(ctx=ctx, plans=plans)
+        customers_refresh_name_keys(organization=organization)
         say(f"Customers: {len(accounts)} new of {len(plans)} planned.")
 
         drafts, moved = history_drafts(ctx=ctx, accounts=accounts)

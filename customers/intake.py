@@ -1,0 +1,363 @@
+"""The one gate every new customer passes: find them among the ones we have, or create them.
+
+The phone agent, the API, CSV import and CRM/accounting sync all call `customer_find_or_create`,
+so the same person arriving by two paths becomes one customer:
+
+- probability ≥ the organisation's automatic threshold (0.95 by default): the caller *is* that
+  customer; a new phone, email or address is added to them;
+- between the review threshold (0.80) and the automatic one: a new customer is created and the
+  pair goes to the review queue for a person;
+- below: a new customer.
+
+`customer_match` is the read half: the likely existing customers for a candidate record, best
+first, each with the evidence of why. It only looks at customers that share a blocking key with
+the candidate (a phone, an email, a street, or the sound of the last name with the ZIP code or
+the first name), through indexed queries, so it costs the same at 100 customers as at 100,000.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.db.models.functions import Upper
+
+from customers.hygiene.addresses import NormalizedAddress, address_normalize
+from customers.hygiene.emails import NormalizedEmail, email_normalize
+from customers.hygiene.names import name_parse, nickname_group
+from customers.hygiene.phones import NormalizedPhone, phone_normalize
+from customers.matching import MatchRecord, Place, compare, match_record
+from customers.models import ContactPoint, Customer, ServiceLocation, Source
+from dispatchnode.accounts.models import Organization
+from dispatchnode.core.errors import ApplicationError
+from dispatchnode.core.services import outbox_emit
+
+CANDIDATE_LIMIT = 200
+
+
+class InvalidCustomer(ApplicationError):
+    code = "invalid_customer"
+
+
+@dataclass(frozen=True)
+class Match:
+    customer: Customer
+    probability: float
+    evidence: dict
+    auto_merge_allowed: bool = True
+
+
+# --- reading -----------------------------------------------------------------------------------
+def unit_id_of(location: ServiceLocation) -> str:
+    """The unit identifier ("4B") of a stored location: kept in its components by
+    `location_set_address`, else the last word of its unit ("APT 4B")."""
+    stored = (location.components or {}).get("unit_id")
+    if stored is not None:
+        return stored
+    return location.unit.split()[-1].lstrip("#") if location.unit.strip() else ""
+
+
+def record_from_customer(customer: Customer) -> MatchRecord:
+    """A stored customer as the matcher sees it (contacts and locations should be prefetched)."""
+    contacts = list(customer.contacts.all())
+    places = [
+        Place.from_parts(
+            street_key=location.street_key,
+            unit_id=unit_id_of(location),
+            postal_code=location.postal_code,
+            city=location.city,
+        )
+        for location in customer.locations.all()
+    ]
+    return match_record(
+        key=customer.pk,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        company_name=customer.company_name,
+        phones=[c.value for c in contacts if c.kind == ContactPoint.Kind.PHONE],
+        emails=[c.value for c in contacts if c.kind == ContactPoint.Kind.EMAIL],
+        places=[p for p in places if p is not None],
+    )
+
+
+def _candidate_ids(*, organization: Organization, candidate: MatchRecord) -> list[int]:
+    live = Customer.objects.filter(organization=organization, merged_into__isnull=True)
+    blocks = Q(pk__in=[])
+    if candidate.phones:
+        blocks |= Q(contacts__kind=ContactPoint.Kind.PHONE, contacts__value__in=candidate.phones)
+    if candidate.emails:
+        blocks |= Q(contacts__kind=ContactPoint.Kind.EMAIL, contacts__value__in=candidate.emails)
+    streets = {p.street_key for p in candidate.places if p.street_key}
+    if streets:
+        blocks |= Q(locations__street_key__in=streets)
+    zips = {p.postal_code for p in candidate.places if p.postal_code}
+    if candidate.name_key and zips:
+        blocks |= Q(name_key=candidate.name_key, locations__postal_code__in=zips)
+    ids = set(live.filter(blocks).values_list("pk", flat=True).distinct()[:CANDIDATE_LIMIT])
+    if candidate.name_key and candidate.first:
+        firsts = {candidate.first, *nickname_group(candidate.first)}
+        same_name = (
+            live.filter(name_key=candidate.name_key)
+            .annotate(first_upper=Upper("first_name"))
+            .filter(first_upper__in=firsts)
+            .values_list("pk", flat=True)[:CANDIDATE_LIMIT]
+        )
+        ids.update(same_name)
+    return sorted(ids)[:CANDIDATE_LIMIT]
+
+
+def customer_match(
+    *,
+    organization: Organization,
+    candidate: MatchRecord,
+    min_probability: float = 0.5,
+    limit: int = 10,
+) -> list[Match]:
+    """Existing customers of this organisation that may be `candidate`, most likely first.
+
+    Never looks across organisations and never returns a customer merged into another.
+    """
+    ids = _candidate_ids(organization=organization, candidate=candidate)
+    if not ids:
+        return []
+    customers = Customer.objects.filter(pk__in=ids).prefetch_related(
+        Prefetch("contacts", queryset=ContactPoint.objects.order_by("id")),
+        Prefetch("locations", queryset=ServiceLocation.objects.order_by("id")),
+    )
+    matches = []
+    for customer in customers:
+        comparison = compare(candidate, record_from_customer(customer))
+        if comparison.probability >= min_probability:
+            matches.append(
+                Match(
+                    customer,
+                    comparison.probability,
+                    comparison.evidence,
+                    comparison.auto_merge_allowed,
+                )
+            )
+    matches.sort(key=lambda m: (-m.probability, m.customer.pk))
+    return matches[:limit]
+
+
+# --- writing -----------------------------------------------------------------------------------
+@dataclass
+class IntakeResult:
+    """What intake decided: `attached` to an existing customer, `created`, or `created` with
+    the pair queued for review (`review` is set)."""
+
+    customer: Customer
+    decision: str  # "attached" | "created" | "review"
+    match: Match | None = None
+    review: object | None = None
+    location: ServiceLocation | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def created(self) -> bool:
+        return self.decision != "attached"
+
+
+def location_set_address(location: ServiceLocation, address: NormalizedAddress) -> None:
+    """Copy a normalised address onto a location (not saved). The raw text is always kept."""
+    location.raw_address = address.raw or location.raw_address
+    location.street = address.street
+    location.unit = address.unit
+    location.city = address.city
+    location.state = address.state
+    location.postal_code = address.postal_code
+    location.components = {
+        **address.components,
+        "unit_id": address.unit_id,
+        "zip4": address.zip4,
+        "problems": list(address.problems),
+    }
+    location.match_key = address.match_key
+    location.street_key = address.street_key
+    location.needs_review = address.needs_review
+
+
+def customer_refresh_name_key(customer: Customer) -> None:
+    """Recompute the stored blocking key from the names (not saved)."""
+    person = name_parse(customer.first_name, customer.last_name)
+    if not (person.first or person.last) and customer.company_name:
+        person = name_parse(full=customer.company_name)
+    customer.name_key = (person.last_phonetic or person.last)[:40]
+
+
+def _clean_input(
+    *, first_name: str, last_name: str, company_name: str, phone: str, email: str, region: str
+) -> tuple[NormalizedPhone | None, NormalizedEmail | None]:
+    if not (first_name.strip() or last_name.strip() or company_name.strip()):
+        raise InvalidCustomer("A customer needs a first name, a last name or a company name.")
+    normalized_phone = phone_normalize(phone, region=region) if phone.strip() else None
+    normalized_email = email_normalize(email) if email.strip() else None
+    return normalized_phone, normalized_email
+
+
+def _add_contacts(
+    customer: Customer,
+    *,
+    phone: NormalizedPhone | None,
+    email: NormalizedEmail | None,
+    raw_phone: str,
+    raw_email: str,
+) -> list[ContactPoint]:
+    added = []
+    existing = {(c.kind, c.value) for c in customer.contacts.all()}
+    has_primary = {c.kind for c in customer.contacts.all() if c.is_primary}
+    wanted = []
+    if phone is not None:
+        wanted.append((ContactPoint.Kind.PHONE, phone.e164, raw_phone, phone.extension, True))
+    if email is not None:
+        wanted.append((ContactPoint.Kind.EMAIL, email.value, raw_email, "", email.is_valid))
+    for kind, value, raw, extension, valid in wanted:
+        if (kind, value) in existing:
+            continue
+        added.append(
+            ContactPoint.objects.create(
+                organization=customer.organization,
+                customer=customer,
+                kind=kind,
+                value=value,
+                raw_value=raw.strip()[:254],
+                extension=extension,
+                is_primary=kind not in has_primary,
+                is_valid=valid,
+            )
+        )
+    return added
+
+
+def _add_location(
+    customer: Customer, address: NormalizedAddress | None
+) -> tuple[ServiceLocation | None, bool]:
+    """The customer's location at `address`, added when new; and whether it was added."""
+    if address is None or not address.raw.strip():
+        return None, False
+    for location in customer.locations.all():
+        same_key = address.match_key and location.match_key == address.match_key
+        if same_key or location.raw_address.strip().upper() == address.raw.strip().upper():
+            return location, False
+    location = ServiceLocation(
+        organization=customer.organization,
+        customer=customer,
+        is_primary=not customer.locations.exists(),
+    )
+    location_set_address(location, address)
+    location.save()
+    return location, True
+
+
+def customer_find_or_create(
+    *,
+    organization: Organization,
+    first_name: str = "",
+    last_name: str = "",
+    company_name: str = "",
+    phone: str = "",
+    email: str = "",
+    address: str | NormalizedAddress = "",
+    source: str = Source.STAFF,
+    review_source: str = "intake",
+) -> IntakeResult:
+    """Attach to the customer this most likely is, or create one (see the module docstring).
+
+    Raises `InvalidCustomer` without a name and `InvalidPhoneNumber` for an unusable phone.
+    An address that cannot be parsed is kept as given and marked for review; an email that looks
+    wrong is kept and flagged. Nothing the caller gave is dropped.
+    """
+    from customers.merge import duplicate_review_open
+
+    normalized_phone, normalized_email = _clean_input(
+        first_name=first_name,
+        last_name=last_name,
+        company_name=company_name,
+        phone=phone,
+        email=email,
+        region=organization.country or "US",
+    )
+    normalized_address = (
+        address
+        if isinstance(address, NormalizedAddress)
+        else (address_normalize(address) if address and address.strip() else None)
+    )
+    candidate = match_record(
+        first_name=first_name,
+        last_name=last_name,
+        company_name=company_name,
+        phones=[normalized_phone.e164] if normalized_phone else [],
+        emails=[normalized_email.value] if normalized_email and normalized_email.is_valid else [],
+        addresses=[normalized_address] if normalized_address else [],
+    )
+    problems = list(normalized_address.problems) if normalized_address else []
+    if normalized_email and not normalized_email.is_valid:
+        problems.append(f"Email {normalized_email.value!r}: {normalized_email.problem}")
+
+    with transaction.atomic():
+        # One intake at a time per organisation: two simultaneous calls from the same new
+        # caller must not create the customer twice.
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        matches = customer_match(organization=organization, candidate=candidate, limit=1)
+        best = matches[0] if matches else None
+        auto = float(organization.match_auto_threshold)
+        review = float(organization.match_review_threshold)
+        if best is not None and best.probability >= auto and best.auto_merge_allowed:
+            customer = best.customer
+            added = _add_contacts(
+                customer,
+                phone=normalized_phone,
+                email=normalized_email,
+                raw_phone=phone,
+                raw_email=email,
+            )
+            location, location_added = _add_location(customer, normalized_address)
+            if added or location_added:
+                outbox_emit(
+                    organization=organization,
+                    topic="customer.updated",
+                    payload={"customer_id": customer.pk, "via": "intake"},
+                    aggregate=customer,
+                )
+            return IntakeResult(customer, "attached", best, None, location, problems)
+
+        customer = Customer(
+            organization=organization,
+            first_name=first_name.strip()[:100],
+            last_name=last_name.strip()[:100],
+            company_name=company_name.strip()[:200],
+            kind=Customer.Kind.COMMERCIAL
+            if company_name.strip() and not (first_name.strip() or last_name.strip())
+            else Customer.Kind.RESIDENTIAL,
+            source=source,
+        )
+        customer_refresh_name_key(customer)
+        customer.save()
+        _add_contacts(
+            customer,
+            phone=normalized_phone,
+            email=normalized_email,
+            raw_phone=phone,
+            raw_email=email,
+        )
+        location, _ = _add_location(customer, normalized_address)
+        outbox_emit(
+            organization=organization,
+            topic="customer.created",
+            payload={"customer_id": customer.pk, "source": source},
+            aggregate=customer,
+        )
+        queued = None
+        if best is not None and best.probability >= review:
+            queued = duplicate_review_open(
+                organization=organization,
+                customer_a=best.customer,
+                customer_b=customer,
+                probability=Decimal(str(round(best.probability, 3))),
+                evidence=best.evidence,
+                source=review_source,
+            )
+        decision = "review" if queued is not None else "created"
+        return IntakeResult(customer, decision, best, queued, location, problems)

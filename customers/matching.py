@@ -1,0 +1,558 @@
+"""Probabilistic customer matching: is this record a customer we already have?
+
+Every intake path (the phone agent, the API, CSV import, CRM and accounting sync) and the batch
+deduplication ask the same question through this module, so a record is judged the same way
+wherever it comes from.
+
+How a pair is judged
+    Each field is compared into a *level* ("exact", "nickname", "typo", "unit_conflict", …):
+    names with nicknames and sound-alike keys, phones and emails by their normalised keys,
+    addresses by their USPS Publication 28 keys with units compared by identifier. A logistic
+    model over those levels turns them into a probability. Its weights were fitted on labelled
+    pairs (`bench/match_fit.py`: FEBRL 2 plus our own generator of field-service records with
+    households, see `customers.hygiene.synthetic`) and live in `match_model.json`, so the number is
+    a calibrated probability, and every field's level and weight is kept as *evidence* that a
+    person can read ("first name BILL ~ WILLIAM: nickname, +2.1").
+
+What must never match
+    Households share an address, a last name and often a landline: their first names differ, and
+    that level weighs heavily against. "John Smith" and "John Smith Jr" at one address differ by
+    the suffix, and a suffix conflict does too.
+
+Blocking
+    A pair is only scored when the two records share a blocking key: a phone, an email, a street
+    (house number and street name), the sound of the last name within a ZIP code, or the sound of
+    the last name with the first name. Nothing ever scans a whole table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from customers.hygiene.addresses import NormalizedAddress, address_normalize
+from customers.hygiene.emails import email_key
+from customers.hygiene.names import (
+    PersonName,
+    first_names_related,
+    name_parse,
+)
+from customers.hygiene.phones import phone_key
+
+MODEL_PATH = Path(__file__).with_name("match_model.json")
+
+# The levels of each compared field, strongest agreement first. "missing" (either side has
+# nothing to compare) weighs nothing. For the fields in ORDERED the model is monotone: a level
+# never weighs less than a weaker one, so a better-agreeing record can never score lower (the fit
+# constrains it; see bench/match_fit.py).
+LEVELS: dict[str, tuple[str, ...]] = {
+    "first_name": ("exact", "nickname", "typo", "similar", "initial", "different", "missing"),
+    "last_name": ("exact", "phonetic", "typo", "partial", "similar", "different", "missing"),
+    "suffix": ("same", "conflict", "missing"),
+    "phone": ("shared", "near", "different", "missing"),
+    "email": ("shared", "near", "different", "missing"),
+    "account": ("shared", "near", "different", "missing"),
+    "address": (
+        "exact",
+        "unit_missing",
+        "street_typo",
+        "number_differs",
+        "locality",
+        "unit_conflict",
+        "different",
+        "missing",
+    ),
+}
+ORDERED: tuple[str, ...] = ()  # monotone fields; see bench/match_fit.py for why none are
+
+
+def level_rank(field_name: str, level: str) -> int:
+    """0 for the weakest agreement ("different"), higher for stronger; -1 for "missing"."""
+    levels = LEVELS[field_name]
+    if level == "missing":
+        return -1
+    return len(levels) - 2 - levels.index(level)
+
+
+# Interactions the additive model cannot express on its own: the same *person's name* together
+# with a shared phone, email or address is far stronger evidence than either alone (a family
+# shares the phone and the address, but not the first name). A name is "strong" when first and
+# last agree at least as typos. Each interaction applies when the name is strong and the other
+# field agrees at least as well as the level named; their weights are never negative.
+NAME_TIERS = {"strong": {"first_name": "typo", "last_name": "typo"}}
+AGREEMENTS = {"phone": "shared", "email": "near", "address": "street_typo", "locality": "locality"}
+INTERACTIONS: dict[str, tuple[str, str, str]] = {
+    f"{tier}_name_and_{what}": (tier, "address" if what == "locality" else what, floor)
+    for tier in NAME_TIERS
+    for what, floor in AGREEMENTS.items()
+}
+for _name in INTERACTIONS:
+    LEVELS[_name] = ("yes", "missing")
+
+
+def auto_merge_allowed(levels: dict[str, str]) -> bool:
+    """Whether a pair may be merged without a person, however likely it is.
+
+    A record that gives only an initial ("J. Smith") is merged automatically only when it shares
+    an email address, which belongs to one person: in a house where John and Jane Smith live,
+    the address and the landline cannot tell which one it is.
+    """
+    return levels["first_name"] != "initial" or levels["email"] == "shared"
+
+
+def _at_least(levels: dict[str, str], field_name: str, level: str) -> bool:
+    return level_rank(field_name, levels[field_name]) >= level_rank(field_name, level)
+
+
+def with_interactions(levels: dict[str, str]) -> dict[str, str]:
+    """`levels` plus the interaction levels ("yes" when the name is strong enough and the other
+    field agrees; "missing", weighing nothing, otherwise)."""
+    tiers = {
+        tier: levels["suffix"] != "conflict"
+        and all(_at_least(levels, f, floor) for f, floor in floors.items())
+        for tier, floors in NAME_TIERS.items()
+    }
+    out = dict(levels)
+    for name, (tier, other, floor) in INTERACTIONS.items():
+        out[name] = "yes" if tiers[tier] and _at_least(levels, other, floor) else "missing"
+    return out
+
+
+@dataclass(frozen=True)
+class Place:
+    """The comparable parts of one address."""
+
+    street_key: str
+    number: str
+    street_name: str
+    unit_id: str
+    postal_code: str
+    city: str
+
+    @classmethod
+    def from_normalized(cls, address: NormalizedAddress) -> Place | None:
+        return cls.from_parts(
+            street_key=address.street_key,
+            unit_id=address.unit_id,
+            postal_code=address.postal_code,
+            city=address.city,
+        )
+
+    @classmethod
+    def from_parts(
+        cls, *, street_key: str, unit_id: str, postal_code: str, city: str
+    ) -> Place | None:
+        parts = [p for p in street_key.split("|") if p]
+        if not parts and not postal_code and not city:
+            return None
+        number = parts[0] if parts and parts[0][:1].isdigit() else ""
+        name = " ".join(parts[1:] if number else parts)
+        return cls(
+            street_key=street_key if parts else "",
+            number=number,
+            street_name=name,
+            unit_id=unit_id,
+            postal_code=postal_code[:5],
+            city=city.upper(),
+        )
+
+
+@dataclass(frozen=True)
+class MatchRecord:
+    """One customer, or one candidate for being one, reduced to what the matcher compares."""
+
+    key: object
+    first: str = ""
+    middle: str = ""
+    last: str = ""
+    suffix: str = ""
+    first_key: str = ""
+    first_phonetic: str = ""
+    last_phonetic: str = ""
+    last_nysiis: str = ""
+    is_company: bool = False
+    phones: frozenset[str] = frozenset()
+    emails: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
+    places: tuple[Place, ...] = ()
+
+    @property
+    def name_key(self) -> str:
+        """The sound of the last name (or the company): stored on Customer for blocking."""
+        return self.last_phonetic or self.last[:40]
+
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first, self.middle, self.last, self.suffix) if p)
+
+    def blocking_keys(self) -> set[str]:
+        keys = {f"p:{p}" for p in self.phones} | {f"e:{e}" for e in self.emails}
+        keys |= {f"i:{a}" for a in self.accounts}
+        for place in self.places:
+            if place.street_key:
+                keys.add(f"s:{place.street_key}")
+            if self.name_key and place.postal_code:
+                keys.add(f"nz:{self.name_key}|{place.postal_code}")
+            if place.number:
+                if self.first_key:
+                    keys.add(f"fn:{self.first_key}|{place.number}")
+                if self.name_key:
+                    keys.add(f"ln:{self.name_key}|{place.number}")
+                if place.postal_code:
+                    keys.add(f"zn:{place.postal_code}|{place.number}")
+        if self.name_key and self.first_key:
+            keys.add(f"nf:{self.name_key}|{self.first_key}")
+        return keys
+
+
+def match_record(
+    *,
+    key: object = None,
+    first_name: str = "",
+    last_name: str = "",
+    full_name: str = "",
+    company_name: str = "",
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    addresses: Iterable[NormalizedAddress] = (),
+    places: Iterable[Place] = (),
+    region: str = "US",
+) -> MatchRecord:
+    """Normalise loose input into a `MatchRecord`. Never raises: unusable parts are left out."""
+    person = name_parse(first_name, last_name, full=full_name)
+    if not (person.first or person.last) and company_name:
+        person = name_parse(full=company_name)
+    return _record(
+        key=key,
+        person=person,
+        phones=frozenset(k for k in (phone_key(p, region=region) for p in phones) if k),
+        emails=frozenset(k for k in (email_key(e) for e in emails) if k),
+        places=tuple(
+            [p for p in (Place.from_normalized(a) for a in addresses) if p is not None]
+            + list(places)
+        ),
+    )
+
+
+def _record(*, key, person: PersonName, phones, emails, places) -> MatchRecord:
+    return MatchRecord(
+        key=key,
+        first=person.first,
+        middle=person.middle,
+        last=person.last,
+        suffix=person.suffix,
+        first_key=person.first_key,
+        first_phonetic=person.first_phonetic,
+        last_phonetic=person.last_phonetic,
+        last_nysiis=person.last_nysiis,
+        is_company=person.is_company,
+        phones=phones,
+        emails=emails,
+        places=places,
+    )
+
+
+def record_from_row(row: dict[str, str], *, key: object = None, region: str = "US") -> MatchRecord:
+    """A `MatchRecord` from a CSV-style row (`first_name, last_name, phone, email, street, city,
+    state, zip`; any may be missing)."""
+    get = lambda name: (row.get(name) or "").strip()  # noqa: E731
+    address = None
+    if get("street") or get("zip"):
+        address = address_normalize(
+            street=get("street"), city=get("city"), state=get("state"), postal_code=get("zip")
+        )
+    return match_record(
+        key=key if key is not None else get("id"),
+        first_name=get("first_name"),
+        last_name=get("last_name"),
+        company_name=get("company_name") or get("company"),
+        phones=[p for p in (get("phone"), get("phone2")) if p],
+        emails=[get("email")] if get("email") else [],
+        addresses=[address] if address else [],
+        region=region,
+    )
+
+
+# --- comparing two records -------------------------------------------------------------------
+def _first_level(a: str, b: str) -> str:
+    if not a or not b:
+        return "missing"
+    if a == b:
+        return "exact"
+    if len(a) == 1 or len(b) == 1:
+        return "initial" if a[0] == b[0] else "different"
+    if first_names_related(a, b):
+        return "nickname"
+    score = JaroWinkler.normalized_similarity(a, b)
+    if score >= 0.92:
+        return "typo"
+    if score >= 0.8:
+        return "similar"
+    return "different"
+
+
+def _last_level(a: MatchRecord, b: MatchRecord) -> str:
+    if not a.last or not b.last:
+        return "missing"
+    if a.last == b.last:
+        return "exact"
+    if (a.last_phonetic and a.last_phonetic == b.last_phonetic) or (
+        a.last_nysiis and a.last_nysiis == b.last_nysiis
+    ):
+        return "phonetic"
+    score = JaroWinkler.normalized_similarity(a.last, b.last)
+    if score >= 0.92:
+        return "typo"
+    tokens_a, tokens_b = (
+        set(a.last.replace("-", " ").split()),
+        set(b.last.replace("-", " ").split()),
+    )
+    if tokens_a and tokens_b and (tokens_a <= tokens_b or tokens_b <= tokens_a):
+        return "partial"
+    return "similar" if score >= 0.8 else "different"
+
+
+def _suffix_level(a: str, b: str) -> str:
+    if not a and not b:
+        return "missing"
+    return "same" if a == b else "conflict"
+
+
+def _near_digits(a: str, b: str) -> bool:
+    """One keying slip apart: one digit wrong or two neighbours swapped."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diff) == 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+
+
+def _phone_level(a: frozenset[str], b: frozenset[str]) -> str:
+    if not a or not b:
+        return "missing"
+    if a & b:
+        return "shared"
+    if any(_near_digits(x, y) for x in a for y in b):
+        return "near"
+    return "different"
+
+
+def _email_level(a: frozenset[str], b: frozenset[str]) -> str:
+    if not a or not b:
+        return "missing"
+    if a & b:
+        return "shared"
+    for x in a:
+        local_x, _, domain_x = x.partition("@")
+        for y in b:
+            local_y, _, domain_y = y.partition("@")
+            if local_x == local_y or (
+                domain_x == domain_y and Levenshtein.distance(local_x, local_y) <= 1
+            ):
+                return "near"
+    return "different"
+
+
+_ADDRESS_RANK = {level: rank for rank, level in enumerate(LEVELS["address"])}  # 0 = best
+
+
+def _place_level(a: Place, b: Place) -> str:
+    same_zip = bool(a.postal_code and a.postal_code == b.postal_code)
+    # One slipped or swapped digit in a ZIP ("78745" / "78754") still says "same area".
+    near_zip = bool(a.postal_code and b.postal_code) and _near_digits(a.postal_code, b.postal_code)
+    same_city = (
+        bool(a.city and b.city) and JaroWinkler.normalized_similarity(a.city, b.city) >= 0.92
+    )
+    locality = same_zip or near_zip or same_city
+    zip_conflict = bool(a.postal_code and b.postal_code) and not locality
+    if a.street_key and a.street_key == b.street_key and not zip_conflict:
+        if a.unit_id == b.unit_id:
+            return "exact"
+        if not a.unit_id or not b.unit_id:
+            return "unit_missing"
+        return "unit_conflict"
+    if not locality:
+        return "different"
+    if a.street_name and b.street_name:
+        if a.number and a.number == b.number:
+            if JaroWinkler.normalized_similarity(a.street_name, b.street_name) >= 0.85:
+                return "street_typo"
+        elif JaroWinkler.normalized_similarity(a.street_name, b.street_name) >= 0.92:
+            return "number_differs"
+    return "locality"
+
+
+def _address_level(
+    a: Sequence[Place], b: Sequence[Place]
+) -> tuple[str, Place | None, Place | None]:
+    if not a or not b:
+        return "missing", None, None
+    best = ("different", None, None)
+    for x in a:
+        for y in b:
+            level = _place_level(x, y)
+            if _ADDRESS_RANK[level] < _ADDRESS_RANK[best[0]]:
+                best = (level, x, y)
+    return best
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    """Logistic weights per (field, level), fitted by `bench/match_fit.py`."""
+
+    bias: float
+    weights: dict[str, dict[str, float]]
+    trained_on: str = ""
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> MatchModel:
+        data = json.loads(path.read_text())
+        return cls(
+            bias=data["bias"], weights=data["weights"], trained_on=data.get("trained_on", "")
+        )
+
+    def weight(self, field_name: str, level: str) -> float:
+        return self.weights.get(field_name, {}).get(level, 0.0)
+
+
+@lru_cache(maxsize=1)
+def match_model() -> MatchModel:
+    return MatchModel.load()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How two records compare: the level of every field and the resulting probability."""
+
+    levels: dict[str, str]
+    probability: float
+    evidence: dict = field(compare=False, hash=False)
+
+    @property
+    def auto_merge_allowed(self) -> bool:
+        return auto_merge_allowed(self.levels)
+
+
+def _last_text_level(a: str, b: str) -> str:
+    """The last-name level from the text alone (for swapped names, which have no sound keys)."""
+    if not a or not b:
+        return "missing"
+    if a == b:
+        return "exact"
+    score = JaroWinkler.normalized_similarity(a, b)
+    return "typo" if score >= 0.92 else "similar" if score >= 0.8 else "different"
+
+
+def _names_swapped(a: MatchRecord, b: MatchRecord) -> bool:
+    """ "Jenkins William" against "William Jenkins": first and last typed the wrong way round
+    (clearly closer crosswise than straight)."""
+    if not (a.first and a.last and b.first and b.last) or a.first == b.first:
+        return False
+    similarity = JaroWinkler.normalized_similarity
+    straight = similarity(a.first, b.first) + similarity(a.last, b.last)
+    crossed = similarity(a.first, b.last) + similarity(a.last, b.first)
+    return crossed >= 1.8 and crossed > straight + 0.3
+
+
+def compare_levels(a: MatchRecord, b: MatchRecord) -> dict[str, str]:
+    """The level of every field (without the interactions)."""
+    if _names_swapped(a, b):
+        first, last = _first_level(a.last, b.first), _last_text_level(a.first, b.last)
+    else:
+        first, last = _first_level(a.first, b.first), _last_level(a, b)
+    return {
+        "first_name": first,
+        "last_name": last,
+        "suffix": _suffix_level(a.suffix, b.suffix),
+        "phone": _phone_level(a.phones, b.phones),
+        "email": _email_level(a.emails, b.emails),
+        "account": _phone_level(a.accounts, b.accounts),
+        "address": _address_level(a.places, b.places)[0],
+    }
+
+
+def model_levels(a: MatchRecord, b: MatchRecord) -> dict[str, str]:
+    """Every level the model weighs: the fields and their interactions."""
+    return with_interactions(compare_levels(a, b))
+
+
+def _compared_values(a: MatchRecord, b: MatchRecord) -> dict[str, tuple[str, str]]:
+    """What each level was computed from, as a person would read it."""
+    _, place_a, place_b = _address_level(a.places, b.places)
+    return {
+        "first_name": (a.first, b.first),
+        "last_name": (a.last, b.last),
+        "suffix": (a.suffix, b.suffix),
+        "phone": (", ".join(sorted(a.phones)), ", ".join(sorted(b.phones))),
+        "email": (", ".join(sorted(a.emails)), ", ".join(sorted(b.emails))),
+        "account": (", ".join(sorted(a.accounts)), ", ".join(sorted(b.accounts))),
+        "address": (_place_text(place_a, a.places), _place_text(place_b, b.places)),
+    }
+
+
+def _place_text(place: Place | None, places: Sequence[Place]) -> str:
+    chosen = place or (places[0] if places else None)
+    if chosen is None:
+        return ""
+    line = chosen.street_key.replace("|", " ").split()
+    unit = f" #{chosen.unit_id}" if chosen.unit_id else ""
+    return f"{' '.join(line)}{unit} {chosen.postal_code or chosen.city}".strip()
+
+
+def logit(levels: dict[str, str], model: MatchModel | None = None) -> float:
+    model = model or match_model()
+    return model.bias + sum(model.weight(name, level) for name, level in levels.items())
+
+
+def probability_from_logit(value: float) -> float:
+    if value >= 0:
+        return 1.0 / (1.0 + math.exp(-value))
+    exp = math.exp(value)
+    return exp / (1.0 + exp)
+
+
+def compare(a: MatchRecord, b: MatchRecord, *, model: MatchModel | None = None) -> Comparison:
+    """Score a pair; the evidence says, field by field, what was compared and how it weighed."""
+    model = model or match_model()
+    levels = compare_levels(a, b)
+    shown = _compared_values(a, b)
+    combined = with_interactions(levels)
+    probability = probability_from_logit(logit(combined, model))
+    evidence = {
+        "probability": round(probability, 4),
+        "fields": {
+            name: {
+                "how": level,
+                "score": round(model.weight(name, level), 2),
+                "a": shown[name][0],
+                "b": shown[name][1],
+            }
+            for name, level in levels.items()
+        },
+        "together": {
+            name: round(model.weight(name, "yes"), 2)
+            for name, level in combined.items()
+            if name in INTERACTIONS and level == "yes"
+        },
+        "blocks": sorted(key.split(":", 1)[0] for key in a.blocking_keys() & b.blocking_keys()),
+    }
+    return Comparison(levels=levels, probability=probability, evidence=evidence)
+
+
+def probability(a: MatchRecord, b: MatchRecord, *, model: MatchModel | None = None) -> float:
+    """The probability alone: the batch path's inner loop, without building evidence."""
+    return probability_from_logit(logit(model_levels(a, b), model))
+
+
+def probability_and_policy(
+    a: MatchRecord, b: MatchRecord, *, model: MatchModel | None = None
+) -> tuple[float, bool]:
+    """The probability and whether the pair may be merged without a person."""
+    levels = model_levels(a, b)
+    return probability_from_logit(logit(levels, model)), auto_merge_allowed(levels)
