@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
 
+from customers.dedupe import Progress
 from customers.geocoding import (
     QUALITY_RANK,
     GeocodeQuality,
@@ -14,7 +17,8 @@ from customers.geocoding import (
     GeocodeResult,
     geocoder_from_settings,
 )
-from customers.models import ServiceLocation
+from customers.matching import MatchRecord, Place, compare, match_record
+from customers.models import ContactPoint, Customer, ServiceLocation
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +86,169 @@ def _location_apply_geocode(*, location: ServiceLocation, result: GeocodeResult 
         exclude=[f.name for f in ServiceLocation._meta.fields if f.name not in _GEOCODE_FIELDS]
     )
     location.save(update_fields=_GEOCODE_FIELDS)
+
+
+# --- matching keys and batch deduplication ------------------------------------------------------
+def customers_refresh_name_keys(*, organization) -> int:
+    """Recompute every customer's stored blocking key (after an import or a bulk load that did
+    not go through intake). Returns how many changed."""
+    from customers.intake import customer_refresh_name_key
+
+    changed = []
+    for customer in Customer.objects.filter(organization=organization).only(
+        "pk", "first_name", "last_name", "company_name", "name_key"
+    ):
+        before = customer.name_key
+        customer_refresh_name_key(customer)
+        if customer.name_key != before:
+            changed.append(customer)
+    Customer.objects.bulk_update(changed, ["name_key"], batch_size=1000)
+    return len(changed)
+
+
+def _organization_match_records(*, organization) -> tuple[list[int], list[MatchRecord]]:
+    """Every live customer of the organisation as a match record, in three flat queries (no
+    model instances: this runs over the whole customer base)."""
+    from customers.intake import unit_id_of
+
+    live = Customer.objects.filter(organization=organization, merged_into__isnull=True)
+    phones: dict[int, list[str]] = defaultdict(list)
+    emails: dict[int, list[str]] = defaultdict(list)
+    contacts = ContactPoint.objects.filter(
+        organization=organization, customer__merged_into__isnull=True
+    ).values_list("customer_id", "kind", "value")
+    for customer_id, kind, value in contacts.iterator(chunk_size=5000):
+        (phones if kind == ContactPoint.Kind.PHONE else emails)[customer_id].append(value)
+    places: dict[int, list[Place]] = defaultdict(list)
+    locations = ServiceLocation.objects.filter(
+        organization=organization, customer__merged_into__isnull=True
+    ).only("customer_id", "street_key", "unit", "components", "postal_code", "city")
+    for location in locations.iterator(chunk_size=5000):
+        place = Place.from_parts(
+            street_key=location.street_key,
+            unit_id=unit_id_of(location),
+            postal_code=location.postal_code,
+            city=location.city,
+        )
+        if place is not None:
+            places[location.customer_id].append(place)
+    ids, records = [], []
+    rows = live.order_by("pk").values_list("pk", "first_name", "last_name", "company_name")
+    for pk, first, last, company in rows.iterator(chunk_size=5000):
+        ids.append(pk)
+        records.append(
+            match_record(
+                key=pk,
+                first_name=first,
+                last_name=last,
+                company_name=company,
+                phones=phones.get(pk, ()),
+                emails=emails.get(pk, ()),
+                places=places.get(pk, ()),
+            )
+        )
+    return ids, records
+
+
+@dataclass
+class DedupeReport:
+    customers: int
+    clusters: int
+    merged: int
+    queued: int
+    stats: dict = field(default_factory=dict)
+    merges: list[int] = field(default_factory=list)  # CustomerMerge ids, to undo a run
+
+
+def organization_dedupe(
+    *,
+    organization,
+    merge: bool = True,
+    progress: Progress | None = None,
+) -> DedupeReport:
+    """Find duplicate clusters across the organisation's customers; merge each cluster into its
+    oldest customer (when `merge`) and queue uncertain pairs for review.
+
+    Pairs a person already judged (dismissed or merged in the review queue) are left alone.
+    Each merge is its own transaction, so a failure half-way keeps what was done, and every
+    merge can be undone from its record.
+    """
+    from customers.dedupe import dedupe_records
+    from customers.merge import customer_merge, duplicate_review_open
+    from customers.models import DuplicateReview
+
+    ids, records = _organization_match_records(organization=organization)
+    decided = set(
+        DuplicateReview.objects.filter(organization=organization)
+        .exclude(status=DuplicateReview.Status.OPEN)
+        .values_list("customer_a_id", "customer_b_id")
+    )
+    result = dedupe_records(
+        records,
+        auto_threshold=float(organization.match_auto_threshold),
+        review_threshold=float(organization.match_review_threshold),
+        progress=progress,
+        is_decided=lambda i, j: (min(ids[i], ids[j]), max(ids[i], ids[j])) in decided,
+    )
+    report = DedupeReport(
+        customers=len(ids), clusters=len(result.clusters), merged=0, queued=0, stats=result.stats
+    )
+    by_id = {}
+    if merge and result.clusters:
+        wanted = {ids[i] for members in result.clusters for i in members}
+        by_id = Customer.objects.in_bulk(wanted)
+        done = 0
+        total = sum(len(members) - 1 for members in result.clusters)
+        for members in result.clusters:
+            survivor = by_id[ids[members[0]]]  # indices are in id order: the oldest survives
+            for index in members[1:]:
+                comparison = compare(records[members[0]], records[index])
+                merge_record = customer_merge(
+                    survivor=survivor,
+                    duplicate=by_id[ids[index]],
+                    source="batch",
+                    probability=round(comparison.probability, 3),
+                    evidence=comparison.evidence,
+                )
+                survivor.refresh_from_db()
+                report.merges.append(merge_record.pk)
+                report.merged += 1
+                done += 1
+                if progress:
+                    progress("merging", done, total)
+    pairs = result.review_pairs
+    if not merge:
+        pairs = sorted(
+            pairs + [(i, j, result.scores[(i, j)]) for i, j in _cluster_pairs(result, records)]
+        )
+    for done, (i, j, _p) in enumerate(pairs, start=1):
+        live = list(
+            Customer.objects.filter(pk__in=[ids[i], ids[j]], merged_into__isnull=True).order_by(
+                "pk"
+            )
+        )
+        if len(live) == 2:
+            comparison = compare(records[i], records[j])
+            review = duplicate_review_open(
+                organization=organization,
+                customer_a=live[0],
+                customer_b=live[1],
+                probability=Decimal(str(round(comparison.probability, 3))),
+                evidence=comparison.evidence,
+                source="batch",
+            )
+            report.queued += review is not None
+        if progress:
+            progress("queueing for review", done, len(pairs))
+    return report
+
+
+def _cluster_pairs(result, records) -> list[tuple[int, int]]:
+    """The scored pairs inside clusters: queued for review instead of merged when merging is off."""
+    return [
+        (i, j)
+        for members in result.clusters
+        for x, i in enumerate(members)
+        for j in members[x + 1 :]
+        if (i, j) in result.scores
+    ]

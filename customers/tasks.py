@@ -73,3 +73,29 @@ def location_geocode_task(self, location_id: int) -> None:
         raise self.retry(
             exc=error, countdown=retry_countdown(error=error, retries=self.request.retries)
         ) from error
+
+
+@shared_task(name="customers.organization_dedupe", bind=True, acks_late=True)
+def organization_dedupe_task(self, organization_id: int, *, merge: bool = True) -> dict:
+    """The batch deduplication of one organisation, reporting progress in the task state
+    (`{"stage", "done", "total"}`) for a dashboard to show."""
+    from customers.services import organization_dedupe
+    from dispatchnode.accounts.models import Organization
+
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        logger.info("dedupe: organisation %s no longer exists", organization_id)
+        return {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if not self.request.called_directly and self.request.id:
+            self.update_state(state="PROGRESS", meta={"stage": stage, "done": done, "total": total})
+
+    report = organization_dedupe(organization=organization, merge=merge, progress=progress)
+    return {
+        "customers": report.customers,
+        "clusters": report.clusters,
+        "merged": report.merged,
+        "queued": report.queued,
+        "merges": report.merges,
+    }

@@ -1,0 +1,47 @@
+"""`python manage.py dedupe --organization demo [--review-only]`: find and merge duplicate
+customers across one organisation, queueing uncertain pairs for review, with progress."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from customers.services import organization_dedupe
+from dispatchnode.accounts.models import Organization
+from dispatchnode.core.progress import ProgressBar
+
+
+class Command(BaseCommand):
+    help = (
+        "Find duplicate customers in an organisation: merge clusters above its automatic "
+        "threshold into the oldest record (each merge can be undone) and queue uncertain pairs "
+        "for review."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--organization", required=True, help="organisation slug")
+        parser.add_argument(
+            "--review-only",
+            action="store_true",
+            help="merge nothing: put every likely pair in the review queue instead",
+        )
+
+    def handle(self, *args, organization: str, review_only: bool, **options):
+        org = Organization.objects.filter(slug=organization).first()
+        if org is None:
+            known = ", ".join(Organization.objects.values_list("slug", flat=True)[:20]) or "none"
+            raise CommandError(f"No organisation {organization!r} (known: {known}).")
+        report = organization_dedupe(
+            organization=org, merge=not review_only, progress=ProgressBar(self.stderr._out)
+        )
+        stats = report.stats
+        self.stdout.write(
+            f"{report.customers} customers, {stats.get('pairs', 0)} candidate pairs compared: "
+            f"{report.clusters} duplicate clusters, {report.merged} merged, "
+            f"{report.queued} pairs queued for review "
+            f"({stats.get('blocking_s', 0) + stats.get('scoring_s', 0):.1f} s to find)."
+        )
+        if report.merges:
+            self.stdout.write(
+                f"Merge records {report.merges[0]}..{report.merges[-1]}; undo any of them in the "
+                "admin or with POST /api/v1/customer-merges/<id>/undo/."
+            )
