@@ -10,7 +10,11 @@ WRITE_ROLES = {Membership.Role.OWNER, Membership.Role.DISPATCHER, Membership.Rol
 
 class HasOrganizationAccess(permissions.BasePermission):
     """Someone acting for an organisation, with the scope (tokens) or role (people) the view's
-    resource family (`view.scope_family`) and the method need. Technicians read only."""
+    resource family (`view.scope_family`) and the method need. Technicians read only.
+
+    An action can say otherwise: `@action(..., action_writes=True)` needs write even on GET,
+    `@action(methods=["post"], action_reads=True)` only reads (a search with a body).
+    """
 
     message = "You do not have access to this resource."
 
@@ -19,7 +23,8 @@ class HasOrganizationAccess(permissions.BasePermission):
         if principal is None:
             return False
         family = getattr(view, "scope_family", None)
-        write = request.method not in permissions.SAFE_METHODS or getattr(
+        unsafe = request.method not in permissions.SAFE_METHODS
+        write = (unsafe and not getattr(view, "action_reads", False)) or getattr(
             view, "action_writes", False
         )
         level = "write" if write else "read"

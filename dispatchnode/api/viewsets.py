@@ -27,6 +27,9 @@ from dispatchnode.api.tenancy import request_organization
 
 class TenantScopedMixin:
     scope_family: str = ""
+    # Set per action through @action(...) (see HasOrganizationAccess).
+    action_reads: bool = False
+    action_writes: bool = False
     schema = TenantAutoSchema()
 
     def __init_subclass__(cls, **kwargs):

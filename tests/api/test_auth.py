@@ -14,6 +14,7 @@ from dispatchnode.api.tenancy import SESSION_ORG_KEY
 from tests import factories
 
 CUSTOMERS = "/api/v1/customers/"
+LOCATIONS = "/api/v1/locations/"
 FORBIDDEN = {"detail": "You do not have access to this resource.", "code": "permission_denied"}
 
 
@@ -163,7 +164,7 @@ def test_a_read_token_cannot_write_and_a_write_token_meets_a_read_only_resource(
 
     # when
     refused = reader.post(CUSTOMERS, {"first_name": "Ann"})
-    not_allowed = writer.post(CUSTOMERS, {"first_name": "Ann"})
+    not_allowed = writer.post(LOCATIONS, {"raw_address": "1 Main St"})
 
     # then
     assert refused.status_code == 403
