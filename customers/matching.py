@@ -38,11 +38,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from customers.hygiene.addresses import NormalizedAddress, address_normalize
 from customers.hygiene.emails import email_key
-from customers.hygiene.names import (
-    PersonName,
-    first_names_related,
-    name_parse,
-)
+from customers.hygiene.names import first_names_related, name_parse
 from customers.hygiene.phones import phone_key
 
 MODEL_PATH = Path(__file__).with_name("match_model.json")
@@ -179,6 +175,9 @@ class MatchRecord:
     is_company: bool = False
     phones: frozenset[str] = frozenset()
     emails: frozenset[str] = frozenset()
+    # The addresses as stored (lower-cased, dots and tags kept): what a database lookup by
+    # email compares, where `emails` holds one key per mailbox.
+    email_values: frozenset[str] = frozenset()
     accounts: frozenset[str] = frozenset()
     places: tuple[Place, ...] = ()
 
@@ -224,22 +223,36 @@ def match_record(
     region: str = "US",
 ) -> MatchRecord:
     """Normalise loose input into a `MatchRecord`. Never raises: unusable parts are left out."""
-    person = name_parse(first_name, last_name, full=full_name)
-    if not (person.first or person.last) and company_name:
-        person = name_parse(full=company_name)
-    return _record(
+    return stored_record(
         key=key,
-        person=person,
-        phones=frozenset(k for k in (phone_key(p, region=region) for p in phones) if k),
-        emails=frozenset(k for k in (email_key(e) for e in emails) if k),
-        places=tuple(
-            [p for p in (Place.from_normalized(a) for a in addresses) if p is not None]
-            + list(places)
-        ),
+        first_name=first_name,
+        last_name=last_name,
+        full_name=full_name,
+        company_name=company_name,
+        phones=[k for k in (phone_key(p, region=region) for p in phones) if k],
+        emails=[e.strip().lower() for e in emails if e and e.strip()],
+        places=[p for p in (Place.from_normalized(a) for a in addresses) if p is not None]
+        + list(places),
     )
 
 
-def _record(*, key, person: PersonName, phones, emails, places) -> MatchRecord:
+def stored_record(
+    *,
+    key: object = None,
+    first_name: str = "",
+    last_name: str = "",
+    full_name: str = "",
+    company_name: str = "",
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    places: Iterable[Place] = (),
+) -> MatchRecord:
+    """A `MatchRecord` from values already normalised on the way in (E.164 phones, lower-cased
+    emails, stored address keys): the fast path for customers loaded from the database."""
+    person = name_parse(first_name, last_name, full=full_name)
+    if not (person.first or person.last) and company_name:
+        person = name_parse(full=company_name)
+    values = frozenset(emails)
     return MatchRecord(
         key=key,
         first=person.first,
@@ -251,9 +264,10 @@ def _record(*, key, person: PersonName, phones, emails, places) -> MatchRecord:
         last_phonetic=person.last_phonetic,
         last_nysiis=person.last_nysiis,
         is_company=person.is_company,
-        phones=phones,
-        emails=emails,
-        places=places,
+        phones=frozenset(phones),
+        emails=frozenset(k for k in (email_key(e) for e in values) if k),
+        email_values=values,
+        places=tuple(places),
     )
 
 

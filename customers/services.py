@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -17,8 +17,8 @@ from customers.geocoding import (
     GeocodeResult,
     geocoder_from_settings,
 )
-from customers.matching import MatchRecord, Place, compare, match_record
-from customers.models import ContactPoint, Customer, ServiceLocation
+from customers.matching import MatchRecord, compare
+from customers.models import Customer, ServiceLocation
 
 logger = logging.getLogger(__name__)
 
@@ -107,47 +107,11 @@ def customers_refresh_name_keys(*, organization) -> int:
 
 
 def _organization_match_records(*, organization) -> tuple[list[int], list[MatchRecord]]:
-    """Every live customer of the organisation as a match record, in three flat queries (no
-    model instances: this runs over the whole customer base)."""
-    from customers.intake import unit_id_of
+    """Every live customer of the organisation as a match record, in id order."""
+    from customers.intake import match_records_for
 
-    live = Customer.objects.filter(organization=organization, merged_into__isnull=True)
-    phones: dict[int, list[str]] = defaultdict(list)
-    emails: dict[int, list[str]] = defaultdict(list)
-    contacts = ContactPoint.objects.filter(
-        organization=organization, customer__merged_into__isnull=True
-    ).values_list("customer_id", "kind", "value")
-    for customer_id, kind, value in contacts.iterator(chunk_size=5000):
-        (phones if kind == ContactPoint.Kind.PHONE else emails)[customer_id].append(value)
-    places: dict[int, list[Place]] = defaultdict(list)
-    locations = ServiceLocation.objects.filter(
-        organization=organization, customer__merged_into__isnull=True
-    ).only("customer_id", "street_key", "unit", "components", "postal_code", "city")
-    for location in locations.iterator(chunk_size=5000):
-        place = Place.from_parts(
-            street_key=location.street_key,
-            unit_id=unit_id_of(location),
-            postal_code=location.postal_code,
-            city=location.city,
-        )
-        if place is not None:
-            places[location.customer_id].append(place)
-    ids, records = [], []
-    rows = live.order_by("pk").values_list("pk", "first_name", "last_name", "company_name")
-    for pk, first, last, company in rows.iterator(chunk_size=5000):
-        ids.append(pk)
-        records.append(
-            match_record(
-                key=pk,
-                first_name=first,
-                last_name=last,
-                company_name=company,
-                phones=phones.get(pk, ()),
-                emails=emails.get(pk, ()),
-                places=places.get(pk, ()),
-            )
-        )
-    return ids, records
+    records = match_records_for(organization=organization)
+    return list(records), list(records.values())
 
 
 @dataclass
@@ -164,12 +128,14 @@ def organization_dedupe(
     *,
     organization,
     merge: bool = True,
+    dry_run: bool = False,
     progress: Progress | None = None,
 ) -> DedupeReport:
     """Find duplicate clusters across the organisation's customers; merge each cluster into its
     oldest customer (when `merge`) and queue uncertain pairs for review.
 
     Pairs a person already judged (dismissed or merged in the review queue) are left alone.
+    `dry_run` finds and counts, and changes nothing.
     Each merge is its own transaction, so a failure half-way keeps what was done, and every
     merge can be undone from its record.
     """
@@ -177,7 +143,9 @@ def organization_dedupe(
     from customers.merge import customer_merge, duplicate_review_open
     from customers.models import DuplicateReview
 
+    load_started = time.perf_counter()
     ids, records = _organization_match_records(organization=organization)
+    loaded = time.perf_counter()
     decided = set(
         DuplicateReview.objects.filter(organization=organization)
         .exclude(status=DuplicateReview.Status.OPEN)
@@ -193,6 +161,10 @@ def organization_dedupe(
     report = DedupeReport(
         customers=len(ids), clusters=len(result.clusters), merged=0, queued=0, stats=result.stats
     )
+    report.stats["load_s"] = round(loaded - load_started, 3)
+    if dry_run:
+        report.queued = len(result.review_pairs)
+        return report
     by_id = {}
     if merge and result.clusters:
         wanted = {ids[i] for members in result.clusters for i in members}

@@ -137,3 +137,12 @@ def test_the_task_reports_what_it_did(org, base):
     assert result["merged"] == 1
     assert result["merges"] == list(CustomerMerge.objects.values_list("pk", flat=True))
     assert organization_dedupe_task.apply(args=[987654]).get() == {}
+
+
+def test_a_dry_run_counts_and_changes_nothing(org, base):
+    out = io.StringIO()
+    call_command("dedupe", organization=org.slug, dry_run=True, stdout=out, stderr=io.StringIO())
+    assert "1 clusters would be merged" in out.getvalue()
+    assert "Nothing was changed" in out.getvalue()
+    assert not CustomerMerge.objects.exists()
+    assert not DuplicateReview.objects.exists()

@@ -20,20 +20,38 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--organization", required=True, help="organisation slug")
         parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="find and count duplicates, change nothing",
+        )
+        parser.add_argument(
             "--review-only",
             action="store_true",
             help="merge nothing: put every likely pair in the review queue instead",
         )
 
-    def handle(self, *args, organization: str, review_only: bool, **options):
+    def handle(self, *args, organization: str, review_only: bool, dry_run: bool, **options):
         org = Organization.objects.filter(slug=organization).first()
         if org is None:
             known = ", ".join(Organization.objects.values_list("slug", flat=True)[:20]) or "none"
             raise CommandError(f"No organisation {organization!r} (known: {known}).")
         report = organization_dedupe(
-            organization=org, merge=not review_only, progress=ProgressBar(self.stderr._out)
+            organization=org,
+            merge=not review_only,
+            dry_run=dry_run,
+            progress=ProgressBar(self.stderr._out),
         )
         stats = report.stats
+        if dry_run:
+            self.stdout.write(
+                f"Dry run: {report.customers} customers loaded in {stats['load_s']:.1f} s, "
+                f"{stats['pairs']} candidate pairs scored in "
+                f"{stats['blocking_s'] + stats['scoring_s'] + stats['clustering_s']:.1f} s: "
+                f"{report.clusters} clusters would be merged "
+                f"({stats.get('held_for_review', 0)} held for a "
+                f"person), {report.queued} pairs would be queued. Nothing was changed."
+            )
+            return
         self.stdout.write(
             f"{report.customers} customers, {stats.get('pairs', 0)} candidate pairs compared: "
             f"{report.clusters} duplicate clusters, {report.merged} merged, "
