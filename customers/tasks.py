@@ -31,7 +31,6 @@ def retry_countdown(*, error: ProviderError, retries: int) -> float:
 @shared_task(
     bind=True,
     name="customers.location_geocode",
-    queue="integrations",
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=GEOCODE_MAX_RETRIES,

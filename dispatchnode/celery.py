@@ -62,6 +62,8 @@ app.conf.update(
     task_routes={
         "integrations.*": {"queue": "integrations"},
         "routing.*": {"queue": "routing"},
+        # Geocoding calls a third-party provider: keep it off the default queue.
+        "customers.location_geocode": {"queue": "integrations"},
     },
     task_serializer="json",
     accept_content=["json"],

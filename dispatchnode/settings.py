@@ -265,6 +265,10 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "celery": {"level": "INFO"},
+        # httpx logs every request at INFO with its full URL, query string (API keys, tokens)
+        # included; dispatchnode.core.http logs what operators need without it.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 

@@ -26,9 +26,6 @@ from django.conf import settings
 from dispatchnode.core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
-# httpx logs every request at INFO with its full URL, query string (API keys, tokens) included.
-# Our own line below says what operators need without it.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # How much of a refused request's body is kept for the sync log.
 BODY_EXCERPT_CHARS = 1000

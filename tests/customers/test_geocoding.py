@@ -28,6 +28,7 @@ from customers.geocoding import (
 from customers.models import ServiceLocation
 from customers.services import location_geocode
 from customers.tasks import MAX_RETRY_COUNTDOWN, location_geocode_task, retry_countdown
+from dispatchnode.celery import app
 from dispatchnode.core.http import (
     HttpClient,
     InvalidResponse,
@@ -473,7 +474,7 @@ def census_configured(settings, census_server, fresh_geocoders):
 
 def test_the_task_is_on_the_integrations_queue_with_late_acks():
     assert location_geocode_task.name == "customers.location_geocode"
-    assert location_geocode_task.queue == "integrations"
+    assert app.amqp.router.route({}, location_geocode_task.name)["queue"].name == "integrations"
     assert location_geocode_task.acks_late is True
     assert location_geocode_task.reject_on_worker_lost is True
     assert location_geocode_task.max_retries == 5
