@@ -66,6 +66,8 @@ class OrganizationAdminForm(forms.ModelForm):
             "caller_privacy",
             "twilio_account_sid",
             "twilio_auth_token",
+            "match_auto_threshold",
+            "match_review_threshold",
         )
 
     def __init__(self, *args, **kwargs):
@@ -134,6 +136,16 @@ class OrganizationAdmin(ScopedChoicesMixin, admin.ModelAdmin):
                     "clear_twilio_auth_token",
                     "twilio_token_stored",
                 )
+            },
+        ),
+        (
+            "Duplicate customers",
+            {
+                "fields": ("match_auto_threshold", "match_review_threshold"),
+                "description": (
+                    "How sure the matcher must be (0-1) before a new record is attached to an "
+                    "existing customer automatically, and from where a person reviews the pair."
+                ),
             },
         ),
         ("History", {"fields": ("created_at", "updated_at")}),

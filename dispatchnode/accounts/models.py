@@ -134,6 +134,10 @@ class Organization(BaseModel):
                 & models.Q(match_review_threshold__lte=models.F("match_auto_threshold"))
                 & models.Q(match_auto_threshold__lte=1),
                 name="accounts_org_match_thresholds",
+                violation_error_message=(
+                    "The review threshold must be above 0 and at most the automatic threshold, "
+                    "which is at most 1."
+                ),
             ),
         ]
 

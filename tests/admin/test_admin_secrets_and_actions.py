@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 
 from django.db import connection
 from django.urls import reverse
@@ -42,6 +43,8 @@ def organization_form(organization, **fields) -> dict[str, str]:
         "caller_privacy": organization.caller_privacy,
         "twilio_account_sid": "AC123",
         "twilio_auth_token": "",
+        "match_auto_threshold": str(organization.match_auto_threshold),
+        "match_review_threshold": str(organization.match_review_threshold),
     }
     data.update(fields)
     return data
@@ -265,6 +268,23 @@ def test_overlapping_appointment_is_a_form_error_not_a_crash(staff_member, clien
         (a.start.hour, a.end.hour)
         for a in Appointment.objects.filter(technician_id=existing.technician_id)
     ) == [(10, 12), (12, 14)]
+
+
+def test_thresholds_out_of_order_are_refused_with_a_message(superuser_client):
+    org = factories.OrganizationFactory()
+    response = superuser_client.post(
+        reverse("admin:accounts_organization_change", args=[org.pk]),
+        {
+            **organization_form(org, match_auto_threshold="0.700", match_review_threshold="0.900"),
+            **inline_management(
+                superuser_client.get(reverse("admin:accounts_organization_change", args=[org.pk]))
+            ),
+        },
+    )
+    assert response.status_code == 200
+    assert "review threshold" in response.content.decode().lower()
+    org.refresh_from_db()
+    assert org.match_auto_threshold == Decimal("0.950")
 
 
 def test_superuser_adds_an_organisation_with_its_number_and_first_member(superuser_client):

@@ -23,6 +23,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='organization',
-            constraint=models.CheckConstraint(condition=models.Q(('match_review_threshold__gt', 0), ('match_review_threshold__lte', models.F('match_auto_threshold')), ('match_auto_threshold__lte', 1)), name='accounts_org_match_thresholds'),
+            constraint=models.CheckConstraint(condition=models.Q(('match_review_threshold__gt', 0), ('match_review_threshold__lte', models.F('match_auto_threshold')), ('match_auto_threshold__lte', 1)), name='accounts_org_match_thresholds', violation_error_message='The review threshold must be above 0 and at most the automatic threshold, which is at most 1.'),
         ),
     ]
