@@ -38,7 +38,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from customers.hygiene.addresses import NormalizedAddress, address_normalize
 from customers.hygiene.emails import email_key
-from customers.hygiene.names import first_names_related, name_parse
+from customers.hygiene.names import distinct_given_names, first_names_related, name_parse
 from customers.hygiene.phones import phone_key
 
 MODEL_PATH = Path(__file__).with_name("match_model.json")
@@ -81,7 +81,7 @@ def level_rank(field_name: str, level: str) -> int:
 # shares the phone and the address, but not the first name). A name is "strong" when first and
 # last agree at least as typos. Each interaction applies when the name is strong and the other
 # field agrees at least as well as the level named; their weights are never negative.
-NAME_TIERS = {"strong": {"first_name": "typo", "last_name": "typo"}}
+NAME_TIERS = {"strong": {"first_name": "similar", "last_name": "typo"}}
 AGREEMENTS = {"phone": "shared", "email": "near", "address": "street_typo", "locality": "locality"}
 INTERACTIONS: dict[str, tuple[str, str, str]] = {
     f"{tier}_name_and_{what}": (tier, "address" if what == "locality" else what, floor)
@@ -302,6 +302,8 @@ def _first_level(a: str, b: str) -> str:
         return "initial" if a[0] == b[0] else "different"
     if first_names_related(a, b):
         return "nickname"
+    if distinct_given_names(a, b):
+        return "different"  # DANIEL and DANIELLE: a couple, not a typo
     score = JaroWinkler.normalized_similarity(a, b)
     if score >= 0.92:
         return "typo"

@@ -182,9 +182,29 @@ def first_key(first: str) -> str:
 
 
 def first_names_related(a: str, b: str) -> bool:
-    """True when both names may stand for one formal name: BILL~WILLIAM, BILL~WILL, LIZ~BETH."""
-    group_a, group_b = nickname_group(a), nickname_group(b)
+    """True when both names may stand for one formal name: BILL~WILLIAM, BILL~WILL, LIZ~BETH.
+
+    Two different formal names are never related, whatever the package's rows say: WILLIAM and
+    WILMA, or MARY and MARION, are a couple as often as one person, and a household is the one
+    mistake a matcher must not make.
+    """
+    left, right = _letters(a), _letters(b)
+    if left != right and left in FORMAL_NAMES and right in FORMAL_NAMES:
+        return False
+    group_a, group_b = nickname_group(left), nickname_group(right)
     return bool(group_a and group_b and not group_a.isdisjoint(group_b))
+
+
+def distinct_given_names(a: str, b: str) -> bool:
+    """True for two different formal given names that are not nicknames of one another
+    (DANIEL and DANIELLE, PATRICK and PATRICIA): however alike they look, not a typo."""
+    left, right = _letters(a), _letters(b)
+    return (
+        left != right
+        and left in FORMAL_NAMES
+        and right in FORMAL_NAMES
+        and not first_names_related(left, right)
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -403,15 +423,24 @@ def _formal_names(rows: frozenset[tuple[str, str]]) -> dict[str, frozenset[str]]
     return {nickname: frozenset(formals) for nickname, formals in formal_of.items()}
 
 
-def _first_keys(rows: frozenset[tuple[str, str]]) -> dict[str, str]:
-    """The `first_key` table for every name that does not key to itself."""
+def _formal_set(rows: frozenset[tuple[str, str]]) -> frozenset[str]:
+    """Names used mostly as formal names: more nicknames than names they stand for."""
     nickname_count: dict[str, int] = defaultdict(int)
     for formal, _nickname in rows:
         nickname_count[formal] += 1
     formal_of = _formal_names(rows)
+    return frozenset(
+        name for name in nickname_count if nickname_count[name] > len(formal_of.get(name, ()))
+    )
+
+
+def _first_keys(rows: frozenset[tuple[str, str]]) -> dict[str, str]:
+    """The `first_key` table for every name that does not key to itself."""
+    formal_of = _formal_names(rows)
+    formal_names = _formal_set(rows)
 
     def is_formal(name: str) -> bool:
-        return nickname_count[name] > len(formal_of.get(name, ()))
+        return name in formal_names
 
     keys = dict(PINNED)
     for nickname, formals in formal_of.items():
@@ -426,3 +455,4 @@ def _first_keys(rows: frozenset[tuple[str, str]]) -> dict[str, str]:
 _ROWS = _nickname_rows()
 FORMAL_NAMES_OF = _formal_names(_ROWS)
 FIRST_KEYS = _first_keys(_ROWS)
+FORMAL_NAMES = _formal_set(_ROWS) - set(PINNED)

@@ -484,7 +484,7 @@ def test_the_task_is_on_the_integrations_queue_with_late_acks():
 def test_task_geocodes_through_the_configured_provider(census_configured):
     place = location()
 
-    location_geocode_task.delay(place.pk)
+    location_geocode_task.apply(args=[place.pk])
 
     place.refresh_from_db()
     assert place.geocode_quality == GeocodeQuality.STREET

@@ -107,7 +107,9 @@ def test_thresholds_are_the_organisations(org, william):
     )
     [match] = customer_match(organization=org, candidate=candidate)
     assert 0.80 <= match.probability < 0.95, "the default thresholds would queue it"
-    org.match_auto_threshold = Decimal("0.85")
+    org.match_auto_threshold = Decimal(str(match.probability)).quantize(Decimal("0.001")) - Decimal(
+        "0.01"
+    )
     org.match_review_threshold = Decimal("0.5")
     org.save()
     result = intake(

@@ -219,3 +219,10 @@ def test_blocking_keys_cover_phone_email_street_and_name():
     assert kinds >= {"p", "e", "s", "nz", "nf", "fn", "ln", "zn"}
     nickname = person("William", "Jenkins")
     assert record.blocking_keys() & nickname.blocking_keys(), "Bill and William share a name block"
+
+
+def test_a_couple_with_look_alike_names_is_two_customers():
+    a = person("Daniel", "Reyes", phone="512-555-0160", address="40 Pecan St, Austin, TX 78745")
+    b = person("Danielle", "Reyes", phone="512-555-0160", address="40 Pecan St, Austin, TX 78745")
+    assert compare(a, b).levels["first_name"] == "different"
+    assert compare(a, b).probability < REVIEW

@@ -4,6 +4,7 @@ import pytest
 
 from customers.hygiene.names import (
     PersonName,
+    distinct_given_names,
     first_key,
     first_name_similarity,
     first_names_related,
@@ -343,3 +344,13 @@ def test_different_surnames_score_low(a, b):
 @pytest.mark.parametrize(("a", "b"), [("", "Smith"), ("Smith", ""), ("'", "-")])
 def test_a_missing_surname_is_no_evidence(a, b):
     assert last_name_similarity(a, b) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("WILLIAM", "WILMA"), ("DANIEL", "DANIELLE"), ("PATRICK", "PATRICIA"), ("PAUL", "PAULA")],
+)
+def test_two_different_given_names_are_never_one_person(a, b):
+    """A couple is the mistake a matcher must not make, whatever the nickname rows say."""
+    assert not first_names_related(a, b)
+    assert distinct_given_names(a, b)
