@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Upper
 
@@ -297,7 +298,22 @@ def _add_location(
     )
     location_set_address(location, address)
     location.save()
+    _geocode_soon(location)
     return location, True
+
+
+def _geocode_soon(location: ServiceLocation) -> None:
+    """Position a new location: at once from the offline ZIP table (routing and the agent can
+    use it straight away), and through the configured street-level provider after commit, in
+    the background, when there is one."""
+    from customers.geocoding import ZipCentroidGeocoder
+    from customers.services import location_geocode
+    from customers.tasks import location_geocode_task
+
+    if location.postal_code or location.city:
+        location_geocode(location=location, geocoder=ZipCentroidGeocoder())
+    if settings.GEOCODER != "zip":
+        transaction.on_commit(lambda: location_geocode_task.delay(location.pk))
 
 
 def customer_find_or_create(

@@ -62,6 +62,8 @@ def test_a_new_caller_becomes_a_clean_customer(org):
     )
     assert location.raw_address == "123 Main St., Austin, Texas 78701"
     assert location.street_key == "123|MAIN|ST"
+    assert location.geocode_quality == ServiceLocation.GeocodeQuality.ZIP_CENTROID
+    assert location.latitude is not None
     assert location.is_primary
     assert OutboxEvent.objects.filter(
         topic="customer.created", aggregate_id=str(customer.pk)
@@ -175,6 +177,17 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(org, fields, error, messa
     with pytest.raises(error, match=message):
         intake(org, **fields)
     assert not Customer.objects.filter(organization=org).exists()
+
+
+def test_with_a_street_geocoder_the_new_location_is_queued_after_commit(
+    org, settings, django_capture_on_commit_callbacks
+):
+    settings.GEOCODER = "census"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = intake(org, first_name="Ann", last_name="Lee", address="9 Elm St, Austin TX 78704")
+    location = result.customer.locations.get()
+    assert location.geocode_quality == ServiceLocation.GeocodeQuality.ZIP_CENTROID
+    assert len([c for c in callbacks if "geocode" in c.__qualname__]) == 1
 
 
 def test_what_cannot_be_understood_is_kept_and_flagged(org):
