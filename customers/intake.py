@@ -30,7 +30,14 @@ from customers.hygiene.addresses import NormalizedAddress, address_normalize
 from customers.hygiene.emails import NormalizedEmail, email_normalize
 from customers.hygiene.names import name_parse, nickname_group
 from customers.hygiene.phones import NormalizedPhone, phone_normalize
-from customers.matching import MatchRecord, Place, compare, match_record, stored_record
+from customers.matching import (
+    MatchRecord,
+    Place,
+    building_of,
+    compare,
+    match_record,
+    stored_record,
+)
 from customers.models import ContactPoint, Customer, ServiceLocation, Source
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.errors import ApplicationError
@@ -103,6 +110,7 @@ def match_records_for(
             unit_id=_unit_id(components, unit),
             postal_code=postal_code,
             city=city,
+            building=building_of(components),
         )
         if place is not None:
             places[customer_id].append(place)

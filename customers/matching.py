@@ -54,6 +54,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "phone": ("shared", "near", "different", "missing"),
     "email": ("shared", "near", "different", "missing"),
     "account": ("shared", "near", "different", "missing"),
+    "building": ("same", "different", "missing"),
     "address": (
         "exact",
         "unit_missing",
@@ -130,6 +131,7 @@ class Place:
     unit_id: str
     postal_code: str
     city: str
+    building: str = ""  # a building or property name: "OAK RIDGE APARTMENTS", "WILLAROO"
 
     @classmethod
     def from_normalized(cls, address: NormalizedAddress) -> Place | None:
@@ -138,11 +140,12 @@ class Place:
             unit_id=address.unit_id,
             postal_code=address.postal_code,
             city=address.city,
+            building=building_of(address.components),
         )
 
     @classmethod
     def from_parts(
-        cls, *, street_key: str, unit_id: str, postal_code: str, city: str
+        cls, *, street_key: str, unit_id: str, postal_code: str, city: str, building: str = ""
     ) -> Place | None:
         parts = [p for p in street_key.split("|") if p]
         if not parts and not postal_code and not city:
@@ -156,7 +159,14 @@ class Place:
             unit_id=unit_id,
             postal_code=postal_code[:5],
             city=city.upper(),
+            building=building.upper(),
         )
+
+
+def building_of(components: dict | None) -> str:
+    """The building or property name among parsed address parts, if any."""
+    parts = components or {}
+    return parts.get("BuildingName") or parts.get("LandmarkName") or ""
 
 
 @dataclass(frozen=True)
@@ -192,6 +202,9 @@ class MatchRecord:
     def blocking_keys(self) -> set[str]:
         keys = {f"p:{p}" for p in self.phones} | {f"e:{e}" for e in self.emails}
         keys |= {f"i:{a}" for a in self.accounts}
+        # An account number typed with one slip still shares one of its halves.
+        keys |= {f"ih:{a[: len(a) // 2]}|{len(a)}" for a in self.accounts if len(a) >= 6}
+        keys |= {f"it:{a[len(a) // 2 :]}|{len(a)}" for a in self.accounts if len(a) >= 6}
         for place in self.places:
             if place.street_key:
                 keys.add(f"s:{place.street_key}")
@@ -418,6 +431,15 @@ def _address_level(
     return best
 
 
+def _building_level(a: Sequence[Place], b: Sequence[Place]) -> str:
+    names_a = {p.building for p in a if p.building}
+    names_b = {p.building for p in b if p.building}
+    if not names_a or not names_b:
+        return "missing"
+    similar = JaroWinkler.normalized_similarity
+    return "same" if any(similar(x, y) >= 0.9 for x in names_a for y in names_b) else "different"
+
+
 @dataclass(frozen=True)
 class MatchModel:
     """Logistic weights per (field, level), fitted by `bench/match_fit.py`."""
@@ -490,6 +512,7 @@ def compare_levels(a: MatchRecord, b: MatchRecord) -> dict[str, str]:
         "email": _email_level(a.emails, b.emails),
         "account": _phone_level(a.accounts, b.accounts),
         "address": _address_level(a.places, b.places)[0],
+        "building": _building_level(a.places, b.places),
     }
 
 
@@ -509,6 +532,10 @@ def _compared_values(a: MatchRecord, b: MatchRecord) -> dict[str, tuple[str, str
         "email": (", ".join(sorted(a.emails)), ", ".join(sorted(b.emails))),
         "account": (", ".join(sorted(a.accounts)), ", ".join(sorted(b.accounts))),
         "address": (_place_text(place_a, a.places), _place_text(place_b, b.places)),
+        "building": (
+            ", ".join(sorted({p.building for p in a.places if p.building})),
+            ", ".join(sorted({p.building for p in b.places if p.building})),
+        ),
     }
 
 

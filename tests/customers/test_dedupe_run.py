@@ -61,7 +61,7 @@ def base(org):
         "john_jr": add(
             org, "John", "Smith Jr", phone="512-555-0143", address="9 Elm St, Austin TX 78704"
         ),
-        "unsure": add(org, "William", "Jenkins", address="125 Oak St, Austin TX 78702"),
+        "unsure": add(org, "W.", "Jenkins", address="123 Oak St, Austin TX 78702"),
     }
     org.refresh_from_db()  # the real thresholds again
     return people

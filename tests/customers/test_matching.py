@@ -167,6 +167,7 @@ def test_the_evidence_says_field_by_field_why():
         "email",
         "account",
         "address",
+        "building",
     }
     assert fields["first_name"] == {
         "how": "nickname",
@@ -226,3 +227,14 @@ def test_a_couple_with_look_alike_names_is_two_customers():
     b = person("Danielle", "Reyes", phone="512-555-0160", address="40 Pecan St, Austin, TX 78745")
     assert compare(a, b).levels["first_name"] == "different"
     assert compare(a, b).probability < REVIEW
+
+
+def test_a_building_name_is_compared_when_both_give_one():
+    a = person(
+        "Emma", "Nguyen", address="Oak Ridge Apartments, 500 Lamar Blvd Apt 4, Austin TX 78703"
+    )
+    b = person("Emma", "Nguyen", address="Oak Ridge Apts, 500 Lamar Blvd Apt 4, Austin TX 78703")
+    c = person("Emma", "Nguyen", address="500 Lamar Blvd Apt 4, Austin TX 78703")
+    assert compare(a, b).levels["building"] == "same"
+    assert compare(a, b).evidence["fields"]["building"]["a"] == "OAK RIDGE APARTMENTS"
+    assert compare(a, c).levels["building"] == "missing"
