@@ -8,7 +8,10 @@ from bookings.models import (
     Appointment,
     CallSession,
     CallTurn,
+    Holiday,
     Job,
+    OnCallShift,
+    SchedulingPolicy,
     ServiceType,
     Skill,
     Technician,
@@ -123,6 +126,35 @@ class TimeOffAdmin(TenantAdmin):
     search_fields = ("technician__first_name", "technician__last_name", "reason")
     list_select_related = ("technician",)
     date_hierarchy = "start"
+
+
+@admin.register(OnCallShift)
+class OnCallShiftAdmin(TenantAdmin):
+    list_display = ("technician", "start", "end")
+    list_filter = ("technician",)
+    search_fields = ("technician__first_name", "technician__last_name")
+    list_select_related = ("technician",)
+    date_hierarchy = "start"
+
+
+@admin.register(Holiday)
+class HolidayAdmin(TenantAdmin):
+    list_display = ("date", "name")
+    search_fields = ("name",)
+    date_hierarchy = "date"
+
+
+@admin.register(SchedulingPolicy)
+class SchedulingPolicyAdmin(TenantAdmin):
+    list_display = (
+        "__str__",
+        "arrival_window_minutes",
+        "slot_step_minutes",
+        "minimum_notice_minutes",
+        "horizon_days",
+        "emergency_after_hours",
+    )
+    search_fields = ("organization__name",)
 
 
 class AppointmentInline(TenantTabularInline):

@@ -86,6 +86,12 @@ class Technician(TenantModel):
     home_base_address = models.CharField(max_length=250, blank=True)
     home_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     home_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    calendar_token = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Secret in the technician's calendar feed URL; empty means no feed.",
+    )
     color = models.CharField(
         max_length=7, default="#2563eb", validators=[RegexValidator(_HEX_COLOUR)]
     )
@@ -153,6 +159,90 @@ class TimeOff(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.technician} off {self.start:%Y-%m-%d %H:%M}"
+
+
+class Holiday(TenantModel):
+    """A day the company is closed: no regular bookings (emergencies follow the on-call rota)."""
+
+    date = models.DateField()
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "date"], name="bookings_holiday_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class OnCallShift(TenantModel):
+    """Who takes emergencies outside working hours, from when to when."""
+
+    technician = models.ForeignKey(
+        Technician, on_delete=models.CASCADE, related_name="on_call_shifts"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="bookings_oncall_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.technician} on call {self.start:%Y-%m-%d %H:%M}"
+
+
+class SchedulingPolicy(TenantModel):
+    """How an organisation offers time: one row per organisation (defaults when absent)."""
+
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="scheduling_policy"
+    )
+    arrival_window_minutes = models.PositiveSmallIntegerField(
+        default=120, help_text='The window promised to customers ("between 8 and 10").'
+    )
+    slot_step_minutes = models.PositiveSmallIntegerField(
+        default=30, help_text="Appointments start on this grid (minutes past midnight)."
+    )
+    minimum_notice_minutes = models.PositiveIntegerField(
+        default=60, help_text="The earliest a regular job can be booked from now."
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        default=14, help_text="How far ahead slots are searched."
+    )
+    emergency_after_hours = models.BooleanField(
+        default=True,
+        help_text="Emergencies may be booked outside working hours with the on-call technician.",
+    )
+    average_speed_kmh = models.PositiveSmallIntegerField(
+        default=40, help_text="Straight-line travel estimate until road routing is configured."
+    )
+
+    class Meta:
+        verbose_name_plural = "scheduling policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slot_step_minutes__gte=5) & Q(slot_step_minutes__lte=240),
+                name="bookings_policy_step_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(arrival_window_minutes__gte=15), name="bookings_policy_window_min"
+            ),
+            models.CheckConstraint(
+                condition=Q(horizon_days__gte=1) & Q(horizon_days__lte=120),
+                name="bookings_policy_horizon_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(average_speed_kmh__gte=5), name="bookings_policy_speed_min"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scheduling policy of {self.organization}"
 
 
 class Job(TenantModel):

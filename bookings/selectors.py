@@ -16,6 +16,7 @@ from bookings.models import (
     CallSession,
     CallTurn,
     Job,
+    SchedulingPolicy,
     ServiceType,
     Skill,
     Technician,
@@ -70,3 +71,9 @@ def call_list(*, organization: Organization) -> QuerySet[CallSession]:
     return CallSession.objects.filter(organization=organization).prefetch_related(
         Prefetch("turns", queryset=CallTurn.objects.order_by("sequence"))
     )
+
+
+def scheduling_policy_for(*, organization: Organization) -> SchedulingPolicy:
+    """The organisation's scheduling policy, or the defaults (unsaved) when it has none."""
+    policy = SchedulingPolicy.objects.filter(organization=organization).first()
+    return policy or SchedulingPolicy(organization=organization)

@@ -12,7 +12,10 @@ from bookings.models import (
     Appointment,
     CallSession,
     CallTurn,
+    Holiday,
     Job,
+    OnCallShift,
+    SchedulingPolicy,
     ServiceType,
     Skill,
     Technician,
@@ -237,6 +240,32 @@ class TimeOffFactory(factory.django.DjangoModelFactory):
     organization = factory.SelfAttribute("technician.organization")
     start = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
     end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(hours=8))
+
+
+class OnCallShiftFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OnCallShift
+
+    technician = factory.SubFactory(TechnicianFactory)
+    organization = factory.SelfAttribute("technician.organization")
+    start = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=1))
+    end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(hours=14))
+
+
+class HolidayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Holiday
+
+    organization = factory.SubFactory(OrganizationFactory)
+    date = factory.Sequence(lambda n: dt.date(2030, 1, 1) + dt.timedelta(days=n))
+    name = "Holiday"
+
+
+class SchedulingPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SchedulingPolicy
+
+    organization = factory.SubFactory(OrganizationFactory)
 
 
 class JobFactory(factory.django.DjangoModelFactory):
