@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from bookings.views import calendar_feed
 from dispatchnode.core.views import healthz
 
 admin.site.site_header = "DispatchNode"
@@ -13,4 +14,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("dispatchnode.api.urls")),
+    re_path(r"^calendar/(?P<token>[A-Za-z0-9_-]{1,64})\.ics$", calendar_feed, name="calendar_feed"),
 ]
