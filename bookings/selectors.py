@@ -77,3 +77,8 @@ def scheduling_policy_for(*, organization: Organization) -> SchedulingPolicy:
     """The organisation's scheduling policy, or the defaults (unsaved) when it has none."""
     policy = SchedulingPolicy.objects.filter(organization=organization).first()
     return policy or SchedulingPolicy(organization=organization)
+
+
+def technician_get(*, organization: Organization, pk: int) -> Technician | None:
+    """One of the organisation's technicians, or None (another tenant's id looks missing)."""
+    return Technician.objects.filter(organization=organization, pk=pk).first()
