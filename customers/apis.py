@@ -183,7 +183,8 @@ class MatchOutputSerializer(serializers.Serializer):
     )
     evidence = serializers.JSONField(
         help_text="Per field: what was compared (`a`, `b`), how it agreed (`how`) and its "
-        "weight (`score`); `together`: the name-with-phone/address interactions; `blocks`."
+        "weight (`score`); `together`: the strongest weights of two fields taken together "
+        "(`first_name+phone`: -1.9 means that combination weighed against); `blocks`."
     )
 
 

@@ -8,7 +8,8 @@ How a pair is judged
     Each field is compared into a *level* ("exact", "nickname", "typo", "unit_conflict", …):
     names with nicknames and sound-alike keys, phones and emails by their normalised keys,
     addresses by their USPS Publication 28 keys with units compared by identifier. A logistic
-    model over those levels turns them into a probability. Its weights were fitted on labelled
+    model over those levels, and over every two fields' levels together, turns them into a
+    probability. Its weights were fitted on labelled
     pairs (`bench/match_fit.py`: FEBRL 2 plus our own generator of field-service records with
     households, see `customers.hygiene.synthetic`) and live in `match_model.json`, so the number is
     a calibrated probability, and every field's level and weight is kept as *evidence* that a
@@ -44,9 +45,7 @@ from customers.hygiene.phones import phone_key
 MODEL_PATH = Path(__file__).with_name("match_model.json")
 
 # The levels of each compared field, strongest agreement first. "missing" (either side has
-# nothing to compare) weighs nothing. For the fields in ORDERED the model is monotone: a level
-# never weighs less than a weaker one, so a better-agreeing record can never score lower (the fit
-# constrains it; see bench/match_fit.py).
+# nothing to compare) weighs nothing.
 LEVELS: dict[str, tuple[str, ...]] = {
     "first_name": ("exact", "nickname", "typo", "similar", "initial", "different", "missing"),
     "last_name": ("exact", "phonetic", "typo", "partial", "similar", "different", "missing"),
@@ -54,7 +53,6 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "phone": ("shared", "near", "different", "missing"),
     "email": ("shared", "near", "different", "missing"),
     "account": ("shared", "near", "different", "missing"),
-    "building": ("same", "different", "missing"),
     "address": (
         "exact",
         "unit_missing",
@@ -65,32 +63,18 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "different",
         "missing",
     ),
+    "building": ("same", "different", "missing"),
 }
-ORDERED: tuple[str, ...] = ()  # monotone fields; see bench/match_fit.py for why none are
+FIELDS = tuple(LEVELS)
+# Every two fields are also weighed together: the same *person's name* with a shared phone or
+# address is far stronger evidence than either alone (a family shares the phone and the
+# address, not the first name), and a different first name at the same address is a spouse, not
+# a typo. A pair of levels weighs nothing unless the fit saw it.
+FIELD_PAIRS = tuple((a, b) for i, a in enumerate(FIELDS) for b in FIELDS[i + 1 :])
 
 
-def level_rank(field_name: str, level: str) -> int:
-    """0 for the weakest agreement ("different"), higher for stronger; -1 for "missing"."""
-    levels = LEVELS[field_name]
-    if level == "missing":
-        return -1
-    return len(levels) - 2 - levels.index(level)
-
-
-# Interactions the additive model cannot express on its own: the same *person's name* together
-# with a shared phone, email or address is far stronger evidence than either alone (a family
-# shares the phone and the address, but not the first name). A name is "strong" when first and
-# last agree at least as typos. Each interaction applies when the name is strong and the other
-# field agrees at least as well as the level named; their weights are never negative.
-NAME_TIERS = {"strong": {"first_name": "similar", "last_name": "typo"}}
-AGREEMENTS = {"phone": "shared", "email": "near", "address": "street_typo", "locality": "locality"}
-INTERACTIONS: dict[str, tuple[str, str, str]] = {
-    f"{tier}_name_and_{what}": (tier, "address" if what == "locality" else what, floor)
-    for tier in NAME_TIERS
-    for what, floor in AGREEMENTS.items()
-}
-for _name in INTERACTIONS:
-    LEVELS[_name] = ("yes", "missing")
+def pair_key(a: str, b: str) -> str:
+    return f"{a}*{b}"
 
 
 def auto_merge_allowed(levels: dict[str, str]) -> bool:
@@ -101,24 +85,6 @@ def auto_merge_allowed(levels: dict[str, str]) -> bool:
     the address and the landline cannot tell which one it is.
     """
     return levels["first_name"] != "initial" or levels["email"] == "shared"
-
-
-def _at_least(levels: dict[str, str], field_name: str, level: str) -> bool:
-    return level_rank(field_name, levels[field_name]) >= level_rank(field_name, level)
-
-
-def with_interactions(levels: dict[str, str]) -> dict[str, str]:
-    """`levels` plus the interaction levels ("yes" when the name is strong enough and the other
-    field agrees; "missing", weighing nothing, otherwise)."""
-    tiers = {
-        tier: levels["suffix"] != "conflict"
-        and all(_at_least(levels, f, floor) for f, floor in floors.items())
-        for tier, floors in NAME_TIERS.items()
-    }
-    out = dict(levels)
-    for name, (tier, other, floor) in INTERACTIONS.items():
-        out[name] = "yes" if tiers[tier] and _at_least(levels, other, floor) else "missing"
-    return out
 
 
 @dataclass(frozen=True)
@@ -442,21 +408,31 @@ def _building_level(a: Sequence[Place], b: Sequence[Place]) -> str:
 
 @dataclass(frozen=True)
 class MatchModel:
-    """Logistic weights per (field, level), fitted by `bench/match_fit.py`."""
+    """Logistic weights per (field, level) and per (field pair, level pair), fitted by
+    `bench/match_fit.py`."""
 
     bias: float
     weights: dict[str, dict[str, float]]
+    pairs: dict[str, dict[str, float]] = field(default_factory=dict)
     trained_on: str = ""
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> MatchModel:
         data = json.loads(path.read_text())
         return cls(
-            bias=data["bias"], weights=data["weights"], trained_on=data.get("trained_on", "")
+            bias=data["bias"],
+            weights=data["weights"],
+            pairs=data.get("pairs", {}),
+            trained_on=data.get("trained_on", ""),
         )
 
     def weight(self, field_name: str, level: str) -> float:
         return self.weights.get(field_name, {}).get(level, 0.0)
+
+    def pair_weight(self, a: str, level_a: str, b: str, level_b: str) -> float:
+        if level_a == "missing" and level_b == "missing":
+            return 0.0
+        return self.pairs.get(pair_key(a, b), {}).get(f"{level_a}|{level_b}", 0.0)
 
 
 @lru_cache(maxsize=1)
@@ -499,7 +475,7 @@ def _names_swapped(a: MatchRecord, b: MatchRecord) -> bool:
 
 
 def compare_levels(a: MatchRecord, b: MatchRecord) -> dict[str, str]:
-    """The level of every field (without the interactions)."""
+    """The level of every field."""
     if _names_swapped(a, b):
         first, last = _first_level(a.last, b.first), _last_text_level(a.first, b.last)
     else:
@@ -514,11 +490,6 @@ def compare_levels(a: MatchRecord, b: MatchRecord) -> dict[str, str]:
         "address": _address_level(a.places, b.places)[0],
         "building": _building_level(a.places, b.places),
     }
-
-
-def model_levels(a: MatchRecord, b: MatchRecord) -> dict[str, str]:
-    """Every level the model weighs: the fields and their interactions."""
-    return with_interactions(compare_levels(a, b))
 
 
 def _compared_values(a: MatchRecord, b: MatchRecord) -> dict[str, tuple[str, str]]:
@@ -550,7 +521,10 @@ def _place_text(place: Place | None, places: Sequence[Place]) -> str:
 
 def logit(levels: dict[str, str], model: MatchModel | None = None) -> float:
     model = model or match_model()
-    return model.bias + sum(model.weight(name, level) for name, level in levels.items())
+    total = model.bias + sum(model.weight(name, level) for name, level in levels.items())
+    for a, b in FIELD_PAIRS:
+        total += model.pair_weight(a, levels[a], b, levels[b])
+    return total
 
 
 def probability_from_logit(value: float) -> float:
@@ -565,8 +539,10 @@ def compare(a: MatchRecord, b: MatchRecord, *, model: MatchModel | None = None) 
     model = model or match_model()
     levels = compare_levels(a, b)
     shown = _compared_values(a, b)
-    combined = with_interactions(levels)
-    probability = probability_from_logit(logit(combined, model))
+    probability = probability_from_logit(logit(levels, model))
+    together = {
+        f"{x}+{y}": round(model.pair_weight(x, levels[x], y, levels[y]), 2) for x, y in FIELD_PAIRS
+    }
     evidence = {
         "probability": round(probability, 4),
         "fields": {
@@ -578,11 +554,13 @@ def compare(a: MatchRecord, b: MatchRecord, *, model: MatchModel | None = None) 
             }
             for name, level in levels.items()
         },
-        "together": {
-            name: round(model.weight(name, "yes"), 2)
-            for name, level in combined.items()
-            if name in INTERACTIONS and level == "yes"
-        },
+        # the strongest weights of fields taken together, either way
+        "together": dict(
+            sorted(
+                ((k, v) for k, v in together.items() if abs(v) >= 0.5),
+                key=lambda kv: -abs(kv[1]),
+            )[:4]
+        ),
         "blocks": sorted(key.split(":", 1)[0] for key in a.blocking_keys() & b.blocking_keys()),
     }
     return Comparison(levels=levels, probability=probability, evidence=evidence)
@@ -590,12 +568,12 @@ def compare(a: MatchRecord, b: MatchRecord, *, model: MatchModel | None = None) 
 
 def probability(a: MatchRecord, b: MatchRecord, *, model: MatchModel | None = None) -> float:
     """The probability alone: the batch path's inner loop, without building evidence."""
-    return probability_from_logit(logit(model_levels(a, b), model))
+    return probability_from_logit(logit(compare_levels(a, b), model))
 
 
 def probability_and_policy(
     a: MatchRecord, b: MatchRecord, *, model: MatchModel | None = None
 ) -> tuple[float, bool]:
     """The probability and whether the pair may be merged without a person."""
-    levels = model_levels(a, b)
+    levels = compare_levels(a, b)
     return probability_from_logit(logit(levels, model)), auto_merge_allowed(levels)

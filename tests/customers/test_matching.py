@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from customers.hygiene.addresses import address_normalize
-from customers.matching import LEVELS, compare, match_model, match_record
+from customers.matching import (
+    FIELD_PAIRS,
+    LEVELS,
+    compare,
+    match_model,
+    match_record,
+    pair_key,
+)
 
 
 def person(first="", last="", *, phone="", email="", address="", company=""):
@@ -181,17 +188,28 @@ def test_the_evidence_says_field_by_field_why():
     assert "123 OAK ST" in fields["address"]["a"]
     assert fields["email"]["how"] == "missing"
     assert {"p", "s"} <= set(evidence["blocks"])
-    assert evidence["together"]["strong_name_and_phone"] > 0
+    together = evidence["together"]
+    assert 0 < len(together) <= 4
+    assert all("+" in key and abs(weight) >= 0.5 for key, weight in together.items())
     assert evidence["probability"] == pytest.approx(compare(a, b).probability, abs=1e-4)
 
 
-def test_the_shipped_model_weighs_every_level_it_can_produce():
+def test_the_shipped_model_names_only_levels_the_matcher_produces():
+    """A renamed level would silently weigh nothing: every key in the model must exist."""
     model = match_model()
     assert model.trained_on
-    for field, levels in LEVELS.items():
-        for level in levels:
-            if level != "missing":
-                assert level in model.weights[field], (field, level)
+    assert set(model.weights) <= set(LEVELS)
+    for field, levels in model.weights.items():
+        assert set(levels) <= set(LEVELS[field]) - {"missing"}, field
+    pairs = {pair_key(a, b): (a, b) for a, b in FIELD_PAIRS}
+    assert set(model.pairs) <= set(pairs)
+    for key, table in model.pairs.items():
+        a, b = pairs[key]
+        for combination in table:
+            level_a, level_b = combination.split("|")
+            assert level_a in LEVELS[a], (key, combination)
+            assert level_b in LEVELS[b], (key, combination)
+    assert model.weights["first_name"]["different"] < 0 < model.weights["first_name"]["exact"]
 
 
 def test_unusable_input_is_left_out_not_fatal():
