@@ -80,7 +80,7 @@ def main() -> None:
         seen = data.precision_recall(found | queued, truth)
         print(
             f"           + review queue: {len(queued)} pairs for a person; merged or queued "
-            f"recall {seen['recall']:.4f}; held by the initial-only rule "
+            f"recall {seen['recall']:.4f}; held for a person by the auto-merge rules "
             f"{result.stats['held_for_review']}"
         )
         if rows is not None:

@@ -51,6 +51,9 @@ BLOCK_LIMITS = {
     "fn": 120,
     "ln": 120,
     "zn": 120,
+    "bz": 120,
+    "sz": 60,
+    "nn": 60,
 }
 DEFAULT_BLOCK_LIMIT = 200
 

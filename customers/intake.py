@@ -373,10 +373,12 @@ def customer_find_or_create(
         # One intake at a time per organisation: two simultaneous calls from the same new
         # caller must not create the customer twice.
         Organization.objects.select_for_update().filter(pk=organization.pk).first()
-        matches = customer_match(organization=organization, candidate=candidate, limit=1)
-        best = matches[0] if matches else None
         auto = float(organization.match_auto_threshold)
         review = float(organization.match_review_threshold)
+        matches = customer_match(
+            organization=organization, candidate=candidate, limit=1, min_probability=review
+        )
+        best = matches[0] if matches else None
         if best is not None and best.probability >= auto and best.auto_merge_allowed:
             customer = best.customer
             added = _add_contacts(

@@ -81,10 +81,15 @@ def auto_merge_allowed(levels: dict[str, str]) -> bool:
     """Whether a pair may be merged without a person, however likely it is.
 
     A record that gives only an initial ("J. Smith") is merged automatically only when it shares
-    an email address, which belongs to one person: in a house where John and Jane Smith live,
-    the address and the landline cannot tell which one it is.
+    an email address or an account number, which belong to one person: in a house where John and
+    Jane Smith live, the address and the landline cannot tell which one it is. Likewise a
+    record at another flat of the same building, with no phone, email or account number in
+    common, goes to a person however alike the names are.
     """
-    return levels["first_name"] != "initial" or levels["email"] == "shared"
+    personal = "shared" in (levels["phone"], levels["email"], levels["account"])
+    if levels["address"] == "unit_conflict" and not personal:
+        return False  # another flat of the building: a namesake neighbour is as likely
+    return levels["first_name"] != "initial" or "shared" in (levels["email"], levels["account"])
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,11 @@ class MatchRecord:
                 keys.add(f"s:{place.street_key}")
             if self.name_key and place.postal_code:
                 keys.add(f"nz:{self.name_key}|{place.postal_code}")
+            if place.postal_code:
+                if place.building:
+                    keys.add(f"bz:{place.building}|{place.postal_code}")
+                if place.street_name:
+                    keys.add(f"sz:{place.street_name}|{place.postal_code}")
             if place.number:
                 if self.first_key:
                     keys.add(f"fn:{self.first_key}|{place.number}")
@@ -185,6 +195,8 @@ class MatchRecord:
                     keys.add(f"zn:{place.postal_code}|{place.number}")
         if self.name_key and self.first_key:
             keys.add(f"nf:{self.name_key}|{self.first_key}")
+        if self.first and self.last:  # first and last typed the wrong way round meet here too
+            keys.add("nn:" + "|".join(sorted((self.first, self.last))))
         return keys
 
 
@@ -398,12 +410,22 @@ def _address_level(
 
 
 def _building_level(a: Sequence[Place], b: Sequence[Place]) -> str:
+    """Building names compared, also against the other side's street line: exports often swap
+    "Oak Ridge Apartments" and "500 Lamar Blvd" between address lines 1 and 2."""
     names_a = {p.building for p in a if p.building}
     names_b = {p.building for p in b if p.building}
-    if not names_a or not names_b:
+    if not names_a and not names_b:
         return "missing"
     similar = JaroWinkler.normalized_similarity
-    return "same" if any(similar(x, y) >= 0.9 for x in names_a for y in names_b) else "different"
+    if any(similar(x, y) >= 0.9 for x in names_a for y in names_b):
+        return "same"
+    lines_a = {p.street_name for p in a if p.street_name}
+    lines_b = {p.street_name for p in b if p.street_name}
+    crossed = [(x, y) for x in names_a for y in lines_b]
+    crossed += [(x, y) for x in names_b for y in lines_a]
+    if any(similar(x, y) >= 0.9 for x, y in crossed):
+        return "same"
+    return "different" if names_a and names_b else "missing"
 
 
 @dataclass(frozen=True)

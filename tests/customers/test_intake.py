@@ -105,17 +105,17 @@ def test_thresholds_are_the_organisations(org, william):
     candidate = match_record(
         first_name="William",
         last_name="Jenkins",
-        addresses=[address_normalize("125 Oak St, Austin TX 78702")],
+        addresses=[address_normalize("900 Elm St, Austin TX 78702")],
     )
-    [match] = customer_match(organization=org, candidate=candidate)
+    [match] = customer_match(organization=org, candidate=candidate, min_probability=0.0)
     assert match.probability < 0.95, "the default threshold would not attach it"
     org.match_auto_threshold = Decimal(str(match.probability)).quantize(Decimal("0.001")) - Decimal(
         "0.01"
     )
-    org.match_review_threshold = Decimal("0.5")
+    org.match_review_threshold = org.match_auto_threshold
     org.save()
     result = intake(
-        org, first_name="William", last_name="Jenkins", address="125 Oak St, Austin TX 78702"
+        org, first_name="William", last_name="Jenkins", address="900 Elm St, Austin TX 78702"
     )
     assert result.decision == "attached"
     assert result.customer == william
