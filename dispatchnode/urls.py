@@ -14,5 +14,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("dispatchnode.api.urls")),
+    path("twilio/", include("bookings.voice.urls")),
     re_path(r"^calendar/(?P<token>[A-Za-z0-9_-]{1,64})\.ics$", calendar_feed, name="calendar_feed"),
 ]

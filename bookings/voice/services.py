@@ -1,0 +1,527 @@
+"""Phone-call services behind the Twilio webhooks: answering a call, taking a turn, and the call
+and SMS status callbacks.
+
+The transport rules live here, not in the dialogue: every request is idempotent (Twilio retries a
+webhook it did not get an answer to in time, and a retry must neither add a turn nor change what
+the caller hears), every turn is recorded with its timing, and every read-back of customer data is
+logged on the call with the reason it was allowed. The conversation itself is `dialogue_turn`,
+the one hook the booking dialogue replaces.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from bookings.models import CallSession, CallTurn
+from bookings.voice import twiml
+from customers.models import ContactPoint, Customer, Message
+from customers.selectors import customers_with_phone
+from dispatchnode.accounts.models import Organization
+from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
+
+STIR_ATTESTED_A = "TN-Validation-Passed-A"
+# Below this Twilio speech confidence an utterance is treated as not understood.
+MIN_CONFIDENCE = 0.1
+# Silence or unintelligible speech is re-prompted this many times, then a person is offered.
+MAX_REPROMPTS = 2
+# Stored TwiML replies per call, for answering Twilio retries identically.
+REPLIES_KEPT = 4
+FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+
+HELP_PROMPT = (
+    "I can help you book, reschedule or cancel a visit, answer a billing question, "
+    "or connect you with our office. What would you like to do?"
+)
+REPROMPT = "Sorry, I didn't catch that. " + HELP_PROMPT
+_PERSON_WORDS = re.compile(
+    r"\b(person|human|someone|somebody|representative|operator|agent|dispatcher|office|"
+    r"real people|live)\b",
+    re.IGNORECASE,
+)
+_STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout"})
+_START_WORDS = frozenset({"start", "unstop"})
+
+
+# --- answering a call ------------------------------------------------------------------------
+
+
+def _call_session_get_or_create(
+    *,
+    organization: Organization,
+    call_sid: str,
+    account_sid: str = "",
+    from_number: str = "",
+    to_number: str = "",
+    stir_verstat: str = "",
+    direction: str = "",
+) -> CallSession:
+    """The call's record, created at most once per organisation and CallSid (the unique
+    constraint settles a race between a request and its retry), locked for this transaction."""
+    call, created = CallSession.objects.get_or_create(
+        organization=organization,
+        call_sid=call_sid,
+        defaults={
+            "account_sid": account_sid,
+            "from_number": (from_number or "anonymous")[:32],
+            "to_number": (to_number or "unknown")[:32],
+            "stir_verstat": stir_verstat[:64],
+            "direction": (direction or "inbound")[:20],
+            "started_at": timezone.now(),
+        },
+    )
+    if created:
+        call.full_clean()
+    return CallSession.objects.select_for_update().get(pk=call.pk)
+
+
+def _webhook_memory(call: CallSession) -> dict:
+    return call.context.setdefault("webhook", {"next_turn": 0, "replies": {}})
+
+
+def _reply_stored(call: CallSession, *, turn: int) -> str | None:
+    return _webhook_memory(call)["replies"].get(str(turn))
+
+
+def _reply_latest(call: CallSession) -> str | None:
+    """The TwiML of the latest turn: the answer to a retry so old its own reply is forgotten
+    (the caller is past that point; repeating the current question is the safe answer)."""
+    replies = _webhook_memory(call)["replies"]
+    return replies[max(replies, key=int)] if replies else None
+
+
+def _reply_store(call: CallSession, *, turn: int, reply: str) -> None:
+    memory = _webhook_memory(call)
+    replies = memory["replies"]
+    replies[str(turn)] = reply
+    for key in sorted(replies, key=int)[:-REPLIES_KEPT]:
+        del replies[key]
+    memory["next_turn"] = turn + 1
+
+
+def _caller_e164(*, organization: Organization, raw: str) -> str:
+    try:
+        return phone_to_e164(raw, region=organization.country or "US")
+    except InvalidPhoneNumber:
+        return ""
+
+
+def _disclosure_reason(*, organization: Organization, stir_verstat: str, verified: bool) -> str:
+    if verified:
+        return "caller verified"
+    if organization.caller_privacy == Organization.CallerPrivacy.TRUST_CALLER_ID:
+        return "organisation policy: trust caller ID"
+    if stir_verstat == STIR_ATTESTED_A:
+        return "STIR/SHAKEN A attestation"
+    return f"organisation policy: {organization.caller_privacy}"
+
+
+@transaction.atomic
+def voice_call_answer(
+    *,
+    organization: Organization,
+    call_sid: str,
+    account_sid: str,
+    from_number: str,
+    to_number: str,
+    stir_verstat: str,
+    direction: str,
+    status: str,
+) -> str:
+    """Answer a new inbound call: record it, recognise the caller and greet them as much as the
+    privacy rules allow. Returns TwiML; a retry of the same request returns the same TwiML and
+    stores nothing new."""
+    from bookings.voice.context import caller_context, disclosure_allowed, greeting_text
+
+    started = time.perf_counter()
+    call = _call_session_get_or_create(
+        organization=organization,
+        call_sid=call_sid,
+        account_sid=account_sid,
+        from_number=from_number,
+        to_number=to_number,
+        stir_verstat=stir_verstat,
+        direction=direction,
+    )
+    if _webhook_memory(call)["next_turn"] > 0:
+        replay = _reply_stored(call, turn=0) or _reply_latest(call)
+        if replay is not None:
+            return replay
+
+    phone = _caller_e164(organization=organization, raw=from_number)
+    context = caller_context(organization=organization, phone=phone) if phone else None
+    full = context is not None and disclosure_allowed(
+        organization=organization, stir_verstat=stir_verstat, verified=False
+    )
+    text = greeting_text(organization=organization, context=context, full=full)
+
+    if context is None:
+        call.state = "need"
+    elif full:
+        call.state = "confirm_location" if context.locations else "need"
+        call.verified = False
+        call.disclosures.append(
+            {
+                "turn": 0,
+                "what": ["name", "address", "service history"],
+                "why": _disclosure_reason(
+                    organization=organization, stir_verstat=stir_verstat, verified=False
+                ),
+                "at": timezone.now().isoformat(),
+            }
+        )
+    else:
+        call.state = "verify"
+        call.disclosures.append(
+            {
+                "turn": 0,
+                "what": ["first name"],
+                "why": "caller ID matches a customer; nothing else until verified",
+                "at": timezone.now().isoformat(),
+            }
+        )
+    if context is not None and context.customer_id is not None and not context.other_matches:
+        call.customer_id = context.customer_id
+    call.context["caller"] = {
+        "customer_id": context.customer_id if context else None,
+        "full_greeting": full,
+    }
+    call.twilio_status = status[:20] or call.twilio_status
+
+    hints: tuple[str, ...] = ("same location", "different address") if full else ()
+    if call.state == "verify":
+        hints = ("zip code",)
+    reply = twiml.ask(text=text, call_sid=call.call_sid, turn=1, hints=hints)
+    _turn_record(call=call, sequence=0, state="greeting", said=text, started=started)
+    _reply_store(call, turn=0, reply=reply)
+    call.full_clean()
+    call.save()
+    return reply
+
+
+def _turn_record(
+    *,
+    call: CallSession,
+    sequence: int,
+    state: str,
+    said: str,
+    started: float,
+    heard: str = "",
+    digits: str = "",
+    confidence: float | None = None,
+    intent: str = "",
+) -> CallTurn:
+    turn = CallTurn(
+        organization_id=call.organization_id,
+        call=call,
+        sequence=sequence,
+        state=state[:40],
+        heard=heard,
+        digits=digits[:20],
+        confidence=confidence,
+        intent=intent[:40],
+        said=said,
+        processing_ms=int((time.perf_counter() - started) * 1000),
+    )
+    turn.full_clean()
+    turn.save()
+    return turn
+
+
+# --- a turn of the conversation --------------------------------------------------------------
+
+
+@transaction.atomic
+def voice_turn_receive(
+    *,
+    organization: Organization,
+    call_sid: str,
+    turn: int | None,
+    speech: str,
+    digits: str,
+    confidence: float | None,
+) -> str:
+    """Take the caller's answer for `turn` (the number in the `<Gather action>`), let the
+    dialogue answer it, record the exchange. A retry of a turn already taken returns the stored
+    TwiML and records nothing; a turn for a call we never answered is ended politely."""
+    started = time.perf_counter()
+    call = (
+        CallSession.objects.select_for_update()
+        .select_related("organization")
+        .filter(organization=organization, call_sid=call_sid)
+        .first()
+    )
+    if call is None:
+        return twiml.goodbye(
+            text="Sorry, we lost this call. Please call us again and we will be glad to help."
+        )
+    expected = _webhook_memory(call)["next_turn"]
+    if turn is not None and turn < expected:
+        replay = _reply_stored(call, turn=turn) or _reply_latest(call)
+        if replay is not None:
+            return replay
+    sequence = expected
+    state_before = call.state
+    call.context["webhook"]["turn"] = sequence
+    reply = dialogue_turn(call=call, speech=speech, digits=digits, confidence=confidence)
+    _turn_record(
+        call=call,
+        sequence=sequence,
+        state=state_before,
+        said=twiml.spoken_text(reply),
+        started=started,
+        heard=speech,
+        digits=digits,
+        confidence=confidence,
+        intent=call.context.pop("turn_intent", ""),
+    )
+    _reply_store(call, turn=sequence, reply=reply)
+    call.full_clean()
+    call.save()
+    return reply
+
+
+def _next_turn(call: CallSession) -> int:
+    return int(call.context["webhook"]["turn"]) + 1
+
+
+def dialogue_turn(*, call: CallSession, speech: str, digits: str, confidence: float | None) -> str:
+    """The conversation: given the caller's answer, update the call (state, working memory in
+    `call.context`, outcome) and return the TwiML to answer with. The caller talks to the
+    `<Gather>` of `twiml.ask(..., turn=_next_turn(call))`; set `call.context["turn_intent"]` to
+    have the turn's intent recorded. The caller saves `call`.
+
+    For now it only routes: a person on request (words or 0 on the keypad), re-prompts for
+    silence or unintelligible speech and then a person, and an offer of what the agent can do
+    for everything else. The booking dialogue replaces the last branch.
+    """
+    text = (speech or "").strip()
+    digits = (digits or "").strip()
+    if digits == "0" or (text and _PERSON_WORDS.search(text)):
+        call.context["turn_intent"] = "person"
+        return _transfer(
+            call,
+            text="Of course. Connecting you with our office now.",
+            reason="caller asked for a person",
+        )
+    heard_nothing = not text and not digits
+    unclear = bool(text) and confidence is not None and confidence < MIN_CONFIDENCE
+    if heard_nothing or unclear:
+        call.context["turn_intent"] = "no_input" if heard_nothing else "unintelligible"
+        misses = int(call.context.get("misses", 0)) + 1
+        call.context["misses"] = misses
+        if misses > MAX_REPROMPTS:
+            return _transfer(
+                call,
+                text="I'm sorry, I'm having trouble hearing you. "
+                "Let me connect you with someone in our office.",
+                reason="no input or unintelligible speech",
+            )
+        return twiml.ask(text=REPROMPT, call_sid=call.call_sid, turn=_next_turn(call))
+    call.context["misses"] = 0
+    call.context["turn_intent"] = "unknown"
+    return twiml.ask(text=HELP_PROMPT, call_sid=call.call_sid, turn=_next_turn(call))
+
+
+def _transfer(call: CallSession, *, text: str, reason: str) -> str:
+    """Hand the caller to the office phone, or to voicemail when the organisation has none."""
+    office = call.organization.office_phone
+    if office:
+        call.state = "transferred"
+        call.outcome = CallSession.Outcome.TRANSFERRED
+        call.outcome_reason = reason[:300]
+        return twiml.transfer(text=text, number=office)
+    call.state = "voicemail"
+    call.outcome = CallSession.Outcome.NO_BOOKING
+    call.outcome_reason = f"{reason}; voicemail offered (no office phone)"[:300]
+    call.action_items = [*call.action_items, "Listen to the voicemail and call back"]
+    return twiml.voicemail(
+        text="Nobody from our office can take your call right now. "
+        "Please leave your name, number and what you need after the tone, "
+        "and we will call you back."
+    )
+
+
+# --- call callbacks --------------------------------------------------------------------------
+
+
+def _seconds(value: str) -> int | None:
+    try:
+        seconds = int(Decimal(value or ""))
+    except (ArithmeticError, ValueError):
+        return None
+    return seconds if seconds >= 0 else None
+
+
+@transaction.atomic
+def call_status_record(
+    *,
+    organization: Organization,
+    call_sid: str,
+    status: str,
+    duration: str,
+    from_number: str,
+    to_number: str,
+    account_sid: str = "",
+    direction: str = "",
+) -> CallSession:
+    """Apply a call status callback. Callbacks come more than once and out of order, so a final
+    status is never overwritten by an earlier one; a call that ended without an outcome is
+    `no_booking`."""
+    call = _call_session_get_or_create(
+        organization=organization,
+        call_sid=call_sid,
+        account_sid=account_sid,
+        from_number=from_number,
+        to_number=to_number,
+        direction=direction,
+    )
+    status = (status or "").strip().lower()[:20]
+    if status and call.twilio_status not in FINAL_CALL_STATUSES:
+        call.twilio_status = status
+    seconds = _seconds(duration)
+    if seconds is not None:
+        call.duration_seconds = seconds
+    if status in FINAL_CALL_STATUSES:
+        call.ended_at = call.ended_at or timezone.now()
+        if not call.outcome:
+            call.outcome = CallSession.Outcome.NO_BOOKING
+            call.outcome_reason = call.outcome_reason or (
+                "call ended without a booking" if status == "completed" else f"call {status}"
+            )
+    call.full_clean()
+    call.save()
+    return call
+
+
+def _https(url: str) -> str:
+    url = (url or "").strip()
+    if url.startswith("http://"):
+        return "https://" + url[len("http://") :]
+    return url
+
+
+@transaction.atomic
+def call_recording_record(
+    *,
+    organization: Organization,
+    call_sid: str,
+    recording_url: str,
+    duration: str,
+    recording_status: str,
+) -> CallSession | None:
+    """Keep a completed recording's URL (https) and duration on the call. Recordings of calls we
+    never answered are not ours to keep: None."""
+    call = (
+        CallSession.objects.select_for_update()
+        .filter(organization=organization, call_sid=call_sid)
+        .first()
+    )
+    if call is None:
+        return None
+    if recording_status and recording_status.lower() != "completed":
+        return call
+    url = _https(recording_url)
+    if url:
+        call.recording_url = url
+    seconds = _seconds(duration)
+    if seconds is not None:
+        call.recording_duration_seconds = seconds
+    call.full_clean()
+    call.save()
+    return call
+
+
+# --- SMS -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sms_inbound_record(
+    *,
+    organization: Organization,
+    message_sid: str,
+    from_number: str,
+    to_number: str,
+    body: str,
+) -> Message:
+    """Store an inbound SMS on the timeline of the customer with that number (if any), once per
+    MessageSid. STOP and its synonyms opt the number out of SMS; START opts it back in."""
+    phone = _caller_e164(organization=organization, raw=from_number) or from_number
+    customer = (
+        customers_with_phone(Customer.objects.filter(organization=organization), e164=phone)
+        .order_by("id")
+        .first()
+    )
+    message, created = Message.objects.get_or_create(
+        organization=organization,
+        channel=Message.Channel.SMS,
+        provider_message_id=message_sid,
+        defaults={
+            "customer": customer,
+            "direction": Message.Direction.INBOUND,
+            "to_address": to_number,
+            "from_address": phone,
+            "body": body,
+            "status": Message.Status.RECEIVED,
+            "sent_at": timezone.now(),
+        },
+    )
+    if created:
+        message.full_clean()
+    keyword = (body or "").strip().lower().rstrip(".!")
+    if keyword in _STOP_WORDS or keyword in _START_WORDS:
+        ContactPoint.objects.filter(
+            organization=organization, kind=ContactPoint.Kind.PHONE, value=phone
+        ).update(sms_opt_out=keyword in _STOP_WORDS, updated_at=timezone.now())
+    return message
+
+
+_SMS_STATUS = {
+    "accepted": Message.Status.QUEUED,
+    "scheduled": Message.Status.QUEUED,
+    "queued": Message.Status.QUEUED,
+    "sending": Message.Status.QUEUED,
+    "sent": Message.Status.SENT,
+    "delivered": Message.Status.DELIVERED,
+    "read": Message.Status.DELIVERED,
+    "undelivered": Message.Status.UNDELIVERED,
+    "failed": Message.Status.FAILED,
+}
+# A later callback never moves a message back: delivered stays delivered if "sent" arrives late.
+_SMS_RANK = {
+    Message.Status.QUEUED: 0,
+    Message.Status.SENT: 1,
+    Message.Status.DELIVERED: 2,
+    Message.Status.UNDELIVERED: 2,
+    Message.Status.FAILED: 2,
+}
+
+
+@transaction.atomic
+def sms_status_record(
+    *, organization: Organization, message_sid: str, status: str, error_code: str = ""
+) -> Message | None:
+    """Apply a delivery report to our outbound message with that MessageSid (None if unknown)."""
+    message = (
+        Message.objects.select_for_update()
+        .filter(
+            organization=organization,
+            channel=Message.Channel.SMS,
+            provider_message_id=message_sid,
+        )
+        .first()
+    )
+    new_status = _SMS_STATUS.get((status or "").strip().lower())
+    if message is None or new_status is None:
+        return message
+    if _SMS_RANK.get(new_status, 0) >= _SMS_RANK.get(message.status, 0):
+        message.status = new_status
+        if error_code and new_status in (Message.Status.FAILED, Message.Status.UNDELIVERED):
+            message.error = f"Twilio error {error_code}"
+        message.full_clean()
+        message.save()
+    return message
