@@ -25,6 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatchnode.settings")
 
+from bench._common import percentile
+
 SUFFIXES = {"St": "Street", "Ave": "Avenue", "Blvd": "Boulevard", "Dr": "Drive", "Rd": "Road",
             "Ln": "Lane", "Pkwy": "Parkway", "Trl": "Trail"}  # fmt: skip
 DIRECTIONS = {"N": "North", "S": "South", "E": "East", "W": "West"}
@@ -48,11 +50,6 @@ BROKEN = (
     "{b}",
     "",
 )
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def problem_kind(problem: str) -> str:

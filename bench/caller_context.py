@@ -21,10 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatchnode.settings")
 
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+from bench._common import demo_organization, percentile
 
 
 def main() -> None:
@@ -36,7 +33,6 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
     from django.test import Client
@@ -44,14 +40,9 @@ def main() -> None:
 
     from bookings.voice.context import caller_context
     from customers.models import ContactPoint, Customer
-    from dispatchnode.accounts.models import Organization
     from dispatchnode.accounts.services import api_token_issue
 
-    call_command("migrate", verbosity=0)
-    organization = Organization.objects.filter(slug="demo").first()
-    if organization is None:
-        call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-        organization = Organization.objects.get(slug="demo")
+    organization = demo_organization()
     if connection.vendor == "postgresql":
         # Fresh planner statistics, as autovacuum keeps them in production: right after a seed
         # PostgreSQL believes the tables are empty and picks nested loops over seq scans.

@@ -26,17 +26,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatchnode.settings")
 
+from bench._common import percentile
+
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 FIRST_DAY = dt.date(2030, 3, 4)  # a Monday
 NOW = dt.datetime(2030, 3, 3, 12, 0, tzinfo=CHICAGO)
 AUSTIN = (30.2672, -97.7431)
 TECHNICIANS, DAYS, APPOINTMENTS, LOCATIONS = 30, 14, 2000, 400
 PREFERENCES = ("tomorrow morning", "Tuesday afternoon", "after 3", "next week", "Friday")
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def near_austin(rng: random.Random) -> tuple[Decimal, Decimal]:
