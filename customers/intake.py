@@ -59,12 +59,6 @@ class Match:
 
 
 # --- reading -----------------------------------------------------------------------------------
-def unit_id_of(location: ServiceLocation) -> str:
-    """The unit identifier ("4B") of a stored location: kept in its components by
-    `location_set_address`, else the last word of its unit ("APT 4B")."""
-    return _unit_id(location.components, location.unit)
-
-
 def _unit_id(components: dict | None, unit: str) -> str:
     stored = (components or {}).get("unit_id")
     if stored is not None:
@@ -127,13 +121,6 @@ def match_records_for(
             places=places.get(pk, ()),
         )
     return records
-
-
-def record_from_customer(customer: Customer) -> MatchRecord:
-    """One stored customer as the matcher sees it."""
-    return match_records_for(organization=customer.organization, customer_ids=[customer.pk])[
-        customer.pk
-    ]
 
 
 def _candidate_ids(*, organization: Organization, candidate: MatchRecord) -> list[int]:

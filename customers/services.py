@@ -17,7 +17,7 @@ from customers.geocoding import (
     GeocodeResult,
     geocoder_from_settings,
 )
-from customers.matching import MatchRecord, compare
+from customers.matching import compare
 from customers.models import Customer, ServiceLocation
 
 logger = logging.getLogger(__name__)
@@ -106,14 +106,6 @@ def customers_refresh_name_keys(*, organization) -> int:
     return len(changed)
 
 
-def _organization_match_records(*, organization) -> tuple[list[int], list[MatchRecord]]:
-    """Every live customer of the organisation as a match record, in id order."""
-    from customers.intake import match_records_for
-
-    records = match_records_for(organization=organization)
-    return list(records), list(records.values())
-
-
 @dataclass
 class DedupeReport:
     customers: int
@@ -140,11 +132,13 @@ def organization_dedupe(
     merge can be undone from its record.
     """
     from customers.dedupe import dedupe_records
+    from customers.intake import match_records_for
     from customers.merge import customer_merge, duplicate_review_open
     from customers.models import DuplicateReview
 
     load_started = time.perf_counter()
-    ids, records = _organization_match_records(organization=organization)
+    stored = match_records_for(organization=organization)  # in id order: the oldest first
+    ids, records = list(stored), list(stored.values())
     loaded = time.perf_counter()
     decided = set(
         DuplicateReview.objects.filter(organization=organization)
