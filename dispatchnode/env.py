@@ -101,3 +101,25 @@ def parse_database_url(url: str, *, sqlite_default: Path) -> DatabaseConfig:
     raise ConfigError(
         f"DATABASE_URL scheme {scheme!r} is not supported; use postgres:// or sqlite:///"
     )
+
+
+def voice_brain_check(*, brain: str, base_url: str, timeout: str) -> float:
+    """Validate the voice brain variables; return LLM_TIMEOUT_SECONDS in seconds."""
+    if brain not in ("rule", "llm"):
+        raise ConfigError(f"VOICE_BRAIN must be rule or llm, got {brain!r}")
+    if brain == "llm" and not base_url:
+        raise ConfigError(
+            "VOICE_BRAIN=llm needs LLM_BASE_URL, the OpenAI-compatible API base "
+            "(e.g. http://127.0.0.1:11434/v1)"
+        )
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"LLM_BASE_URL must be an http:// or https:// URL, got {base_url!r}")
+    try:
+        seconds = float(timeout)
+    except ValueError as exc:
+        raise ConfigError(f"LLM_TIMEOUT_SECONDS must be a number, got {timeout!r}") from exc
+    if not 0 < seconds < float("inf"):
+        raise ConfigError(
+            f"LLM_TIMEOUT_SECONDS must be a positive number of seconds, got {timeout!r}"
+        )
+    return seconds

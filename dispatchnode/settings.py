@@ -17,6 +17,7 @@ from dispatchnode.env import (
     env_list,
     env_str,
     parse_database_url,
+    voice_brain_check,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -276,6 +277,22 @@ LOGGING = {
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo")
 DEMO_API_TOKEN = env_str("DEMO_API_TOKEN")
 DEMO_TWILIO_AUTH_TOKEN = env_str("DEMO_TWILIO_AUTH_TOKEN", "demo-twilio-auth-token")
+
+# --- Voice agent brain ----------------------------------------------------------------------
+# How the phone agent understands callers: "rule" (deterministic, offline) or "llm" (any
+# OpenAI-compatible chat completions endpoint with tool calls, with the rule brain as safety floor
+# and fallback). See docs/voice-brains.md.
+VOICE_BRAIN = env_str("VOICE_BRAIN", "rule").lower()
+LLM_BASE_URL = env_str("LLM_BASE_URL").rstrip("/")  # e.g. http://127.0.0.1:11434/v1
+LLM_API_KEY = env_str("LLM_API_KEY")  # sent as "Authorization: Bearer …" when set
+LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
+
+
+# The whole budget for one utterance, information-tool rounds included: a caller is waiting.
+LLM_TIMEOUT_SECONDS = voice_brain_check(
+    brain=VOICE_BRAIN, base_url=LLM_BASE_URL, timeout=env_str("LLM_TIMEOUT_SECONDS", "4")
+)
+
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 
 # Geocoding of service locations: "zip" (offline ZIP centroids), "census" or "nominatim"; the
@@ -289,3 +306,12 @@ if GEOCODER_TIMEOUT <= 0:
     raise ConfigError(
         f"GEOCODER_TIMEOUT must be a positive number of seconds, got {GEOCODER_TIMEOUT}"
     )
+
+# --- Outbound SMS ---------------------------------------------------------------------------
+# How customers.messaging sends texts: "twilio" (each organisation's own Twilio account, through
+# the REST API) or "console" (one log line on `dispatchnode.sms`, marked sent; demos, development).
+SMS_BACKEND = env_str("SMS_BACKEND", "console" if DEBUG else "twilio").lower()
+if SMS_BACKEND not in {"twilio", "console"}:
+    raise ConfigError(f"SMS_BACKEND must be twilio or console, got {SMS_BACKEND!r}")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/")
+TWILIO_TIMEOUT = 10  # seconds; sending runs in a worker, never in a webhook
