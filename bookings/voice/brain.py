@@ -51,6 +51,15 @@ class Understanding:
     words: str = ""
 
 
+class BrainTools(Protocol):
+    """What a brain may ask the dialogue while it thinks. The dialogue answers from the domain
+    services and applies the privacy rules; a brain never books, transfers or reads data itself."""
+
+    def lookup_caller(self) -> dict: ...  # only what the privacy rules let the agent say
+
+    def find_slots(self, preference: str) -> list[str]: ...  # spoken labels
+
+
 class Brain(Protocol):
     def understand(
         self,
@@ -61,6 +70,7 @@ class Brain(Protocol):
         organization: Any,
         catalogue: Iterable[Any],
         offered: Sequence[str] = (),
+        tools: BrainTools | None = None,
     ) -> Understanding: ...
 
 
@@ -118,6 +128,7 @@ class RuleBrain:
         organization: Any = None,
         catalogue: Iterable[Any] = (),
         offered: Sequence[str] = (),
+        tools: BrainTools | None = None,  # unused: the rules need no information
     ) -> Understanding:
         """Interpret one answer. `expecting` is what the agent just asked (one of EXPECTING);
         `offered` the spoken labels of the slots just offered, in order, when it asked for a
