@@ -211,6 +211,7 @@ class SchedulingPolicyAdmin(TenantAdmin):
         "minimum_notice_minutes",
         "horizon_days",
         "emergency_after_hours",
+        "emergency_call_handling",
     )
     search_fields = ("organization__name",)
 

@@ -199,6 +199,10 @@ class OnCallShift(TenantModel):
 class SchedulingPolicy(TenantModel):
     """How an organisation offers time: one row per organisation (defaults when absent)."""
 
+    class EmergencyHandling(models.TextChoices):
+        TRANSFER = "transfer", "Transfer to the on-call technician (or the office)"
+        BOOK = "book", "Book the earliest emergency slot"
+
     organization = models.OneToOneField(
         "accounts.Organization", on_delete=models.CASCADE, related_name="scheduling_policy"
     )
@@ -220,6 +224,12 @@ class SchedulingPolicy(TenantModel):
     )
     average_speed_kmh = models.PositiveSmallIntegerField(
         default=40, help_text="Straight-line travel estimate until road routing is configured."
+    )
+    emergency_call_handling = models.CharField(
+        max_length=10,
+        choices=EmergencyHandling.choices,
+        default=EmergencyHandling.TRANSFER,
+        help_text="What the phone agent does after the safety instructions in an emergency.",
     )
 
     class Meta:

@@ -139,7 +139,7 @@ class RuleBrain:
         said = normalise(words)
         keys = "".join(ch for ch in (digits or "") if ch.isdigit() or ch in "*#")
 
-        if keys.startswith("0") or _PERSON.search(said):
+        if keys.rstrip("#*") == "0" or _PERSON.search(said):  # 0 alone; "0731" is a code
             return Understanding(intent="person", words=words)
         emergency = _emergency(said)
         if emergency:

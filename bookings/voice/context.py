@@ -366,10 +366,18 @@ def greeting_text(*, organization: Organization, context: CallerContext | None, 
             "Before I pull up your account, can you tell me the ZIP code of the service address?"
         )
     opening = f"{hello}, welcome back to {company}."
-    location = _greeting_location(context)
+    readback = account_readback(organization=organization, context=context)
+    return f"{opening} {readback or 'How can I help you today?'}"
+
+
+def account_readback(*, organization: Organization, context: CallerContext) -> str:
+    """The location on file and the last service, then the question whether this call is about
+    that location ("" when there is no location on file). Only for a caller whose disclosure is
+    allowed: the greeting of an attested caller, or the turn right after verification."""
+    location = greeting_location(context)
     if location is None:
-        return f"{opening} How can I help you today?"
-    said = f"{opening} I see you are at {location.spoken_street or location.spoken}"
+        return ""
+    said = f"I see you are at {location.spoken_street or location.spoken}"
     visit = context.last_visits[0] if context.last_visits else None
     if visit is not None and visit.date is not None:
         what = (
@@ -381,7 +389,7 @@ def greeting_text(*, organization: Organization, context: CallerContext | None, 
     return f"{said}. Is this for the same location?"
 
 
-def _greeting_location(context: CallerContext) -> LocationSummary | None:
+def greeting_location(context: CallerContext) -> LocationSummary | None:
     """The location of the last visit (what the greeting talks about), else the primary one."""
     if not context.locations:
         return None

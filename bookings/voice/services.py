@@ -4,45 +4,31 @@ and SMS status callbacks.
 The transport rules live here, not in the dialogue: every request is idempotent (Twilio retries a
 webhook it did not get an answer to in time, and a retry must neither add a turn nor change what
 the caller hears), every turn is recorded with its timing, and every read-back of customer data is
-logged on the call with the reason it was allowed. The conversation itself is `dialogue_turn`,
-the one hook the booking dialogue replaces.
+logged on the call with the reason it was allowed. The conversation itself is
+`bookings.voice.dialogue`.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.models import CallSession, CallTurn
+from bookings.models import CallSession, CallTurn, ServiceType
 from bookings.voice import twiml
+from bookings.voice.dialogue import Dialogue
+from bookings.voice.wrapup import call_wrap_up
 from customers.models import ContactPoint, Customer, Message
 from customers.selectors import customers_with_phone
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
 
 STIR_ATTESTED_A = "TN-Validation-Passed-A"
-# Below this Twilio speech confidence an utterance is treated as not understood.
-MIN_CONFIDENCE = 0.1
-# Silence or unintelligible speech is re-prompted this many times, then a person is offered.
-MAX_REPROMPTS = 2
 # Stored TwiML replies per call, for answering Twilio retries identically.
 REPLIES_KEPT = 4
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
-
-HELP_PROMPT = (
-    "I can help you book, reschedule or cancel a visit, answer a billing question, "
-    "or connect you with our office. What would you like to do?"
-)
-REPROMPT = "Sorry, I didn't catch that. " + HELP_PROMPT
-_PERSON_WORDS = re.compile(
-    r"\b(person|human|someone|somebody|representative|operator|agent|dispatcher|office|"
-    r"real people|live)\b",
-    re.IGNORECASE,
-)
 _STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout"})
 _START_WORDS = frozenset({"start", "unstop"})
 
@@ -135,7 +121,7 @@ def voice_call_answer(
     """Answer a new inbound call: record it, recognise the caller and greet them as much as the
     privacy rules allow. Returns TwiML; a retry of the same request returns the same TwiML and
     stores nothing new."""
-    from bookings.voice.context import caller_context, disclosure_allowed, greeting_text
+    from bookings.voice.context import caller_context, disclosure_allowed
 
     started = time.perf_counter()
     call = _call_session_get_or_create(
@@ -157,13 +143,9 @@ def voice_call_answer(
     full = context is not None and disclosure_allowed(
         organization=organization, stir_verstat=stir_verstat, verified=False
     )
-    text = greeting_text(organization=organization, context=context, full=full)
-
-    if context is None:
-        call.state = "need"
-    elif full:
-        call.state = "confirm_location" if context.locations else "need"
-        call.verified = False
+    if context is not None and context.customer_id is not None and not context.other_matches:
+        call.customer_id = context.customer_id
+    if context is not None and full:
         call.disclosures.append(
             {
                 "turn": 0,
@@ -174,8 +156,7 @@ def voice_call_answer(
                 "at": timezone.now().isoformat(),
             }
         )
-    else:
-        call.state = "verify"
+    elif context is not None:
         call.disclosures.append(
             {
                 "turn": 0,
@@ -184,18 +165,15 @@ def voice_call_answer(
                 "at": timezone.now().isoformat(),
             }
         )
-    if context is not None and context.customer_id is not None and not context.other_matches:
-        call.customer_id = context.customer_id
     call.context["caller"] = {
         "customer_id": context.customer_id if context else None,
         "full_greeting": full,
     }
     call.twilio_status = status[:20] or call.twilio_status
-
-    hints: tuple[str, ...] = ("same location", "different address") if full else ()
-    if call.state == "verify":
-        hints = ("zip code",)
-    reply = twiml.ask(text=text, call_sid=call.call_sid, turn=1, hints=hints)
+    _webhook_memory(call)["turn"] = 0
+    reply = Dialogue(call).greet(context=context, full=full)
+    text = twiml.spoken_text(reply)
+    call_wrap_up(call)
     _turn_record(call=call, sequence=0, state="greeting", said=text, started=started)
     _reply_store(call, turn=0, reply=reply)
     call.full_clean()
@@ -285,65 +263,20 @@ def voice_turn_receive(
     return reply
 
 
-def _next_turn(call: CallSession) -> int:
-    return int(call.context["webhook"]["turn"]) + 1
-
-
 def dialogue_turn(*, call: CallSession, speech: str, digits: str, confidence: float | None) -> str:
-    """The conversation: given the caller's answer, update the call (state, working memory in
-    `call.context`, outcome) and return the TwiML to answer with. The caller talks to the
-    `<Gather>` of `twiml.ask(..., turn=_next_turn(call))`; set `call.context["turn_intent"]` to
-    have the turn's intent recorded. The caller saves `call`.
-
-    For now it only routes: a person on request (words or 0 on the keypad), re-prompts for
-    silence or unintelligible speech and then a person, and an offer of what the agent can do
-    for everything else. The booking dialogue replaces the last branch.
-    """
-    text = (speech or "").strip()
-    digits = (digits or "").strip()
-    if digits == "0" or (text and _PERSON_WORDS.search(text)):
-        call.context["turn_intent"] = "person"
-        return _transfer(
-            call,
-            text="Of course. Connecting you with our office now.",
-            reason="caller asked for a person",
-        )
-    heard_nothing = not text and not digits
-    unclear = bool(text) and confidence is not None and confidence < MIN_CONFIDENCE
-    if heard_nothing or unclear:
-        call.context["turn_intent"] = "no_input" if heard_nothing else "unintelligible"
-        misses = int(call.context.get("misses", 0)) + 1
-        call.context["misses"] = misses
-        if misses > MAX_REPROMPTS:
-            return _transfer(
-                call,
-                text="I'm sorry, I'm having trouble hearing you. "
-                "Let me connect you with someone in our office.",
-                reason="no input or unintelligible speech",
-            )
-        return twiml.ask(text=REPROMPT, call_sid=call.call_sid, turn=_next_turn(call))
-    call.context["misses"] = 0
-    call.context["turn_intent"] = "unknown"
-    return twiml.ask(text=HELP_PROMPT, call_sid=call.call_sid, turn=_next_turn(call))
+    """The conversation (see `bookings.voice.dialogue`): given the caller's answer, update the
+    call (state, working memory in `call.context`, outcome, summary) and return the TwiML to
+    answer with. The caller saves `call`."""
+    reply = Dialogue(call).respond(speech_text=speech, digits=digits, confidence=confidence)
+    call_wrap_up(call, service=_service_of(call))
+    return reply
 
 
-def _transfer(call: CallSession, *, text: str, reason: str) -> str:
-    """Hand the caller to the office phone, or to voicemail when the organisation has none."""
-    office = call.organization.office_phone
-    if office:
-        call.state = "transferred"
-        call.outcome = CallSession.Outcome.TRANSFERRED
-        call.outcome_reason = reason[:300]
-        return twiml.transfer(text=text, number=office)
-    call.state = "voicemail"
-    call.outcome = CallSession.Outcome.NO_BOOKING
-    call.outcome_reason = f"{reason}; voicemail offered (no office phone)"[:300]
-    call.action_items = [*call.action_items, "Listen to the voicemail and call back"]
-    return twiml.voicemail(
-        text="Nobody from our office can take your call right now. "
-        "Please leave your name, number and what you need after the tone, "
-        "and we will call you back."
-    )
+def _service_of(call: CallSession) -> ServiceType | None:
+    service_id = call.context.get("dialogue", {}).get("service_type_id")
+    if not service_id:
+        return None
+    return ServiceType.objects.filter(organization_id=call.organization_id, pk=service_id).first()
 
 
 # --- call callbacks --------------------------------------------------------------------------
@@ -393,6 +326,7 @@ def call_status_record(
             call.outcome_reason = call.outcome_reason or (
                 "call ended without a booking" if status == "completed" else f"call {status}"
             )
+        call_wrap_up(call, service=_service_of(call))
     call.full_clean()
     call.save()
     return call

@@ -76,3 +76,70 @@ def call_params(call_sid: str = "CA" + "a" * 32, **overrides: str) -> dict[str, 
     }
     params.update(overrides)
     return params
+
+
+@pytest.fixture
+def shop(voice_org, john, settings):
+    """The voice organisation made bookable: the demo catalogue (names and spoken synonyms),
+    two technicians working every day 07:00-19:00 from Austin, John's air conditioner with an
+    October visit, and William Jenkins at 123 Oak Street."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from bookings.models import Job
+    from customers.intake import customer_find_or_create
+    from customers.models import Equipment
+    from dispatchnode.demo import data
+
+    settings.SMS_BACKEND = "console"
+    services = {}
+    for spec in data.SERVICE_TYPES:
+        services[spec.code] = factories.ServiceTypeFactory(
+            organization=voice_org,
+            code=spec.code,
+            name=spec.name,
+            category=spec.category,
+            kind=spec.kind,
+            default_duration_minutes=spec.minutes,
+            spoken_synonyms=list(spec.synonyms),
+        )
+    for first in ("Mike", "Ana"):
+        technician = factories.TechnicianFactory(
+            organization=voice_org,
+            first_name=first,
+            home_latitude="30.267200",
+            home_longitude="-97.743100",
+        )
+        for weekday in range(7):
+            factories.WorkingHoursFactory(
+                technician=technician,
+                weekday=weekday,
+                start_time=dt.time(7, 0),
+                end_time=dt.time(19, 0),
+            )
+    location = john.locations.get()
+    location.latitude, location.longitude = "30.267200", "-97.743100"
+    location.city, location.state = "AUSTIN", "TX"
+    location.save()
+    unit = factories.EquipmentFactory(location=location, kind=Equipment.Kind.AIR_CONDITIONER)
+    today = timezone.now().astimezone(voice_org.tzinfo).date()
+    october = dt.date(today.year if today.month >= 10 else today.year - 1, 10, 15)
+    factories.JobFactory(
+        organization=voice_org,
+        customer=john,
+        location=location,
+        service_type=services["ac-tune-up"],
+        equipment=unit,
+        status=Job.Status.COMPLETED,
+        completed_at=dt.datetime.combine(october, dt.time(15), tzinfo=voice_org.tzinfo),
+    )
+    customer_find_or_create(
+        organization=voice_org,
+        first_name="William",
+        last_name="Jenkins",
+        phone="+15125550177",
+        email="bill.jenkins@example.com",
+        address="123 Oak Street, Austin, TX 78702",
+    )
+    return services

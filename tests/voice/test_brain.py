@@ -374,6 +374,8 @@ def test_reschedule_carries_the_preference():
 @pytest.mark.parametrize("expecting", ["intent", "yes_no", "slot_choice", "name", "service"])
 def test_zero_on_the_keypad_is_a_person_at_any_time(expecting):
     assert hear("", expecting, digits="0").intent == "person"
+    assert hear("", expecting, digits="0#").intent == "person"
+    assert hear("", expecting, digits="0731").intent != "person"
 
 
 @pytest.mark.parametrize(

@@ -253,17 +253,20 @@ def test_retry_of_a_turn_returns_the_same_twiml_and_records_one_turn(voice_org, 
     assert retry.content == first.content
     assert _action(second.content.decode()).endswith("?turn=3")
     assert list(CallTurn.objects.values_list("sequence", flat=True)) == [0, 1, 2]
-    assert CallSession.objects.get().context["misses"] == 2
+    assert CallSession.objects.get().context["dialogue"]["misses"] == 2
 
 
-def test_late_retries_after_many_turns_repeat_the_current_question(voice_org, twilio):
-    greeting = twilio.post(INCOMING, call_params()).content.decode()
+def test_late_retries_after_many_turns_repeat_the_current_question(shop, twilio):
+    new_caller = call_params(From="+15125550911")
+    greeting = twilio.post(INCOMING, new_caller).content.decode()
     previous = greeting
-    for _ in range(5):
-        previous = _answer(twilio, previous, speech="What are your hours?").content.decode()
+    address = "4500 Duval Street, Austin, Texas 78751"
+    for said in ("My sink is clogged.", "Maria Garcia.", address, "No.", address):
+        previous = _answer(twilio, previous, speech=said).content.decode()
+    assert "Is that right?" in spoken_text(previous)
 
-    late_incoming = twilio.post(INCOMING, call_params())
-    late_turn = _answer(twilio, greeting, speech="What are your hours?")
+    late_incoming = twilio.post(INCOMING, new_caller)
+    late_turn = _answer(twilio, greeting, speech="My sink is clogged.")
 
     assert late_incoming.content.decode() == previous
     assert late_turn.content.decode() == previous

@@ -1,0 +1,399 @@
+"""The booking dialogue, call by call, through the signed Twilio webhooks: what the caller hears,
+what ends up in the database (customer, job, appointment, messages, call record)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from xml.etree import ElementTree
+
+import pytest
+from django.db import connection
+
+from bookings.models import Appointment, CallSession, Job
+from customers.models import Customer, Message
+from tests import factories
+from tests.voice.conftest import JOHN_PHONE, call_params
+
+ATTESTED = "TN-Validation-Passed-A"
+
+
+class Call:
+    """One phone call played against the webhooks: `hear()` is the last thing said, `say()`
+    answers the open `<Gather>` and returns what the agent says back."""
+
+    def __init__(self, twilio, *, sid: str, **params: str) -> None:
+        self.twilio = twilio
+        self.sid = sid
+        self.heard: list[str] = []
+        self.twiml = ""
+        self.params = call_params(sid, **params)
+        self._respond(twilio.post("/twilio/voice/incoming", self.params))
+
+    def _respond(self, response) -> str:
+        assert response.status_code == 200, response.content
+        self.twiml = response.content.decode()
+        said = " ".join((e.text or "").strip() for e in _parse(self.twiml).iter("Say"))
+        self.heard.append(said)
+        return said
+
+    @property
+    def action(self) -> str | None:
+        gather = _parse(self.twiml).find("Gather")
+        return gather.get("action") if gather is not None else None
+
+    @property
+    def dialled(self) -> str | None:
+        dial = _parse(self.twiml).find("Dial")
+        return (dial.text or "").strip() if dial is not None else None
+
+    def hear(self) -> str:
+        return self.heard[-1]
+
+    def say(self, text: str = "", *, digits: str = "", confidence: str = "0.92") -> str:
+        assert self.action, f"the agent is not listening: {self.twiml}"
+        params = {**self.params, "CallStatus": "in-progress"}
+        if text:
+            params.update(SpeechResult=text, Confidence=confidence)
+        if digits:
+            params["Digits"] = digits
+        return self._respond(self.twilio.post(self.action, params))
+
+    @property
+    def record(self) -> CallSession:
+        return CallSession.objects.get(call_sid=self.sid)
+
+
+def _parse(twiml: str) -> ElementTree.Element:
+    return ElementTree.fromstring(twiml)  # noqa: S314 - our own app's TwiML
+
+
+def _sid(n: int) -> str:
+    return f"CA{n:032x}"
+
+
+def test_returning_customer_books_and_gets_a_confirmation_text(shop, twilio, john):
+    call = Call(twilio, sid=_sid(1), StirVerstat=ATTESTED)
+    greeting = call.hear()
+    assert "John" in greeting
+    assert "123 Main" in greeting
+    assert "October" in greeting
+    assert "air conditioner" in greeting
+    assert "what can i help" in call.say("Yes, same place.").lower()
+    offer = call.say("My air conditioner is blowing warm air and the house won't cool down.")
+    assert offer.endswith("Which works best for you?")
+    assert offer.count(" between ") == 3
+    booked = call.say("The first one works for me.")
+    assert "You're all set" in booked
+    assert "anything else" in booked
+    goodbye = call.say("No, that's everything. Thanks.")
+    assert "Goodbye" in goodbye
+    assert call.action is None
+
+    record = call.record
+    assert record.outcome == CallSession.Outcome.BOOKED
+    assert record.customer == john
+    assert not record.new_customer
+    job = record.job
+    assert job.source == "ai_call"
+    assert job.service_type.code == "ac-repair"
+    assert job.service_type.category == "hvac"
+    assert "blowing warm air" in job.description
+    appointment = job.appointments.get()
+    assert appointment.status == Appointment.Status.SCHEDULED
+    sms = Message.objects.get(customer=john, purpose="booking_confirmation")
+    assert sms.to_address == JOHN_PHONE
+    assert job.number in sms.body
+    assert record.summary
+    assert "AC repair" in record.summary
+    assert record.lead_score
+    assert record.lead_score >= 50
+    assert [d["why"] for d in record.disclosures] == ["STIR/SHAKEN A attestation"]
+    assert record.turns.count() == 5
+
+
+def test_unattested_caller_is_verified_before_anything_is_read_back(shop, twilio, john):
+    call = Call(twilio, sid=_sid(2), StirVerstat="TN-Validation-Failed")
+    greeting = call.hear()
+    assert "John" in greeting
+    assert "ZIP" in greeting
+    assert "123 Main" not in greeting
+    assert "October" not in greeting
+    assert "Smith" not in greeting
+    verified = call.say("7 8 7 0 1")
+    assert "123 Main" in verified
+    assert "same location" in verified
+    assert call.say("Yes.").endswith("What can I help you with today?")
+    offer = call.say("I need my yearly furnace tune-up.")
+    assert "Which works best" in offer
+    call.say("The first one.")
+    record = call.record
+    assert record.outcome == CallSession.Outcome.BOOKED
+    assert record.verified
+    assert record.verification_method == "zip_or_street"
+    assert record.job.service_type.code == "furnace-tune-up"
+    assert record.disclosures[-1]["why"] == "caller verified (zip or street)"
+
+
+def test_failed_verification_discloses_nothing_and_books_as_a_new_caller(shop, twilio, john):
+    call = Call(twilio, sid=_sid(3), StirVerstat="TN-Validation-Failed")
+    first_try = call.say("9 0 2 1 0")
+    assert "doesn't match" in first_try
+    second = call.say("Beverly Hills")
+    assert "couldn't verify" in second
+    assert "123 Main" not in second
+    record = call.record
+    assert record.customer is None
+    assert not record.verified
+    assert all("address" not in d["what"] for d in record.disclosures)
+    asked_name = call.say("My kitchen sink is clogged.")
+    assert "name" in asked_name.lower()
+
+
+def test_verification_by_texted_code(shop, twilio, john, settings):
+    call = Call(twilio, sid=_sid(4), StirVerstat="")
+    reply = call.say("Can you text me a code instead?")
+    assert "texted a four-digit code" in reply
+    sms = Message.objects.get(purpose="verification_code")
+    assert sms.to_address == JOHN_PHONE
+    code = re.search(r"\b(\d{4})\b", sms.body).group(1)  # "0731" too: only a lone 0 transfers
+    assert "123 Main" in call.say(digits=code)
+    assert call.record.verified
+    assert call.record.verification_method == "sms_code"
+
+
+def test_new_caller_gives_name_address_and_number_and_books(shop, twilio):
+    call = Call(twilio, sid=_sid(5), From="+15125550911", StirVerstat=ATTESTED)
+    assert "welcome back" not in call.hear().lower()
+    assert "name" in call.say("My water heater is leaking from the bottom.").lower()
+    assert "address" in call.say("Maria Garcia.").lower()
+    readback = call.say("4500 Duval Street, Austin, Texas 78751.")
+    assert "4500 Duval Street" in readback
+    assert "7 8 7 5 1" in readback
+    callback = call.say("Yes, that's right.")
+    assert "5 1 2, 5 5 5, 0 9 1 1" in callback
+    offer = call.say("Yes, this number is fine.")
+    assert "Which works best" in offer
+    assert "You're all set" in call.say("The second one, please.")
+    record = call.record
+    maria = record.customer
+    assert (maria.first_name, maria.last_name) == ("Maria", "Garcia")
+    assert record.new_customer
+    assert maria.source == "ai_call"
+    location = record.job.location
+    assert location.postal_code == "78751"
+    assert location.street == "4500 DUVAL ST"
+    assert record.job.service_type.category == "plumbing"
+    assert Message.objects.filter(customer=maria, purpose="booking_confirmation").exists()
+
+
+def test_nickname_from_a_new_number_is_the_existing_customer(shop, twilio):
+    william = Customer.objects.get(first_name="William", last_name="Jenkins")
+    call = Call(twilio, sid=_sid(6), From="+15125550888", StirVerstat=ATTESTED)
+    call.say("The kitchen sink is clogged.")
+    call.say("Bill Jenkins.")
+    call.say("123 Oak St, Austin 78702.")
+    found = call.say("Yes.")
+    assert "found your account" in found
+    call.say("Yes.")
+    call.say("The first one.")
+    record = call.record
+    assert record.customer == william
+    assert not record.new_customer
+    assert record.outcome == CallSession.Outcome.BOOKED
+    assert Customer.objects.filter(last_name="Jenkins").count() == 1
+    assert william.contacts.filter(value="+15125550888").exists()
+
+
+def test_gas_smell_gets_safety_instructions_then_a_transfer(shop, twilio, john, voice_org):
+    call = Call(twilio, sid=_sid(7), StirVerstat=ATTESTED)
+    call.say("Yes.")
+    reply = call.say("I smell gas near my furnace, it's really strong.")
+    assert reply.index("leave the house") < reply.index("connecting you")
+    assert "911" in reply
+    assert call.dialled == voice_org.office_phone
+    record = call.record
+    assert record.outcome == CallSession.Outcome.TRANSFERRED
+    assert record.priority == Job.Priority.EMERGENCY
+    assert record.job.priority == Job.Priority.EMERGENCY
+
+
+def test_emergency_rings_the_on_call_technician_when_one_is_on_shift(shop, twilio, john):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from bookings.models import Technician
+
+    technician = Technician.objects.get(first_name="Ana")
+    now = timezone.now()
+    factories.OnCallShiftFactory(
+        technician=technician, start=now - dt.timedelta(hours=1), end=now + dt.timedelta(hours=6)
+    )
+    call = Call(twilio, sid=_sid(8), StirVerstat=ATTESTED)
+    reply = call.say("There's water everywhere, a pipe burst in the basement!")
+    assert "main water valve" in reply
+    assert "on-call technician" in reply
+    assert call.dialled == technician.phone
+
+
+def test_emergency_policy_book_takes_the_earliest_slot(shop, twilio, john, voice_org):
+    from bookings.models import SchedulingPolicy
+
+    SchedulingPolicy.objects.create(
+        organization=voice_org,
+        emergency_call_handling=SchedulingPolicy.EmergencyHandling.BOOK,
+    )
+    call = Call(twilio, sid=_sid(9), StirVerstat=ATTESTED)
+    call.say("Yes.")
+    reply = call.say("My carbon monoxide alarm is going off.")
+    assert reply.index("fresh air") < reply.index("Help is on the way")
+    record = call.record
+    assert record.outcome == CallSession.Outcome.BOOKED
+    assert record.job.priority == Job.Priority.EMERGENCY
+
+
+def test_picking_by_part_of_day_and_asking_for_another_day(shop, twilio, john):
+    call = Call(twilio, sid=_sid(10), StirVerstat=ATTESTED)
+    call.say("Yes.")
+    first_offer = call.say("My AC is not cooling.")
+    again = call.say("Do you have anything Saturday?")
+    assert "Saturday" in again
+    assert again != first_offer
+    labels = call.record.context["dialogue"]["offered"]
+    assert all("Saturday" in o["label"] for o in labels)
+    afternoon = [i for i, o in enumerate(labels) if "afternoon" in o["label"]]
+    if afternoon:
+        call.say("The afternoon one.")
+    else:
+        call.say("The first one.")
+    record = call.record
+    assert record.outcome == CallSession.Outcome.BOOKED
+    start = record.job.appointments.get().start.astimezone(record.organization.tzinfo)
+    assert start.strftime("%A") == "Saturday"
+
+
+def test_keypad_pick_and_person_at_any_time(shop, twilio, john, voice_org):
+    call = Call(twilio, sid=_sid(11), StirVerstat=ATTESTED)
+    call.say("Yes.")
+    call.say("The breaker keeps tripping in the kitchen.")
+    assert "You're all set" in call.say(digits="2")
+    assert call.record.job.service_type.category == "electrical"
+    other = Call(twilio, sid=_sid(12), StirVerstat=ATTESTED)
+    other.say("I'd rather talk to a real person, please.")
+    assert other.dialled == voice_org.office_phone
+    assert other.record.outcome == CallSession.Outcome.TRANSFERRED
+
+
+def _two_calls_offered_the_same_slot(twilio) -> tuple[Call, Call]:
+    first = Call(twilio, sid=_sid(13), StirVerstat=ATTESTED)
+    second = Call(twilio, sid=_sid(14), StirVerstat=ATTESTED)
+    for call in (first, second):
+        call.say("Yes.")
+        call.say("My AC is blowing warm air.")
+    offered = [c.record.context["dialogue"]["offered"][0] for c in (first, second)]
+    assert offered[0] == offered[1]
+    return first, second
+
+
+def test_a_lost_race_offers_fresh_slots_in_the_same_call(shop, twilio, john):
+    first, second = _two_calls_offered_the_same_slot(twilio)
+    assert "You're all set" in first.say("The first one.")
+
+    reply = second.say("The first one.")
+
+    assert "just taken by another caller" in reply
+    assert reply.endswith("Which works best for you?")
+    assert second.record.outcome == ""
+    assert second.action is not None
+    assert "You're all set" in second.say("The first one.")
+    jobs = [first.record.job, second.record.job]
+    slots = {(a.technician_id, a.start) for a in Appointment.objects.filter(job__in=jobs)}
+    assert len(slots) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_calls_racing_for_one_slot_at_the_same_moment(shop, twilio, john):
+    first, second = _two_calls_offered_the_same_slot(twilio)
+    barrier = threading.Barrier(2)
+    replies: dict[str, str] = {}
+
+    def pick(call: Call) -> None:
+        try:
+            barrier.wait(timeout=30)
+            replies[call.sid] = call.say("The first one.")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pick, args=(c,)) for c in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    outcomes = sorted("set" if "You're all set" in r else "taken" for r in replies.values())
+    assert outcomes == ["set", "taken"], replies
+    loser = first if "just taken" in replies[first.sid] else second
+    assert "You're all set" in loser.say("The first one.")
+    jobs = [first.record.job, second.record.job]
+    assert Appointment.objects.filter(job__in=jobs).count() == 2
+
+
+def test_silence_is_asked_again_twice_then_a_person(shop, twilio, voice_org):
+    call = Call(twilio, sid=_sid(15), From="+15125550999")
+    assert "didn't catch" in call.say()
+    assert "didn't catch" in call.say()
+    call.say()
+    assert call.dialled == voice_org.office_phone
+    record = call.record
+    assert record.outcome == CallSession.Outcome.TRANSFERRED
+    assert [t.intent for t in record.turns.order_by("sequence")][1:] == ["no_input"] * 3
+
+
+def test_cancel_and_reschedule_the_next_visit(shop, twilio, john):
+    booking = Call(twilio, sid=_sid(16), StirVerstat=ATTESTED)
+    booking.say("Yes.")
+    booking.say("I need an AC tune-up.")
+    booking.say("The first one.")
+    job = booking.record.job
+
+    moving = Call(twilio, sid=_sid(17), StirVerstat=ATTESTED)
+    reply = moving.say("I need to reschedule my appointment.")
+    assert "Your next visit is" in reply
+    assert "Which works best" in reply
+    moving.say("The second one.")
+    assert moving.record.outcome == CallSession.Outcome.RESCHEDULED
+    assert job.appointments.get().status == Appointment.Status.SCHEDULED
+
+    cancelling = Call(twilio, sid=_sid(18), StirVerstat=ATTESTED)
+    assert "cancel it?" in cancelling.say("I want to cancel my appointment.")
+    assert "cancelled" in cancelling.say("Yes please.")
+    job.refresh_from_db()
+    assert cancelling.record.outcome == CallSession.Outcome.CANCELLED
+    assert job.status == Job.Status.CANCELLED
+
+
+def test_billing_balance_is_read_only_to_a_verified_caller(shop, twilio, john, voice_org):
+    factories.InvoiceFactory(
+        organization=voice_org, customer=john, subtotal="240.00", tax_total="0", total="240.00"
+    )
+    call = Call(twilio, sid=_sid(19), StirVerstat="")
+    reply = call.say("I have a question about my bill.")
+    assert "$" not in reply
+    assert "ZIP code" in reply
+    assert "123 Main" in call.say("It's 78701.")
+    balance = call.say("Yes.")
+    assert "$240" in balance
+    assert "connect you with our office" in balance
+    assert call.record.disclosures[-1]["what"] == ["balance"]
+    call.say("Yes please.")
+    assert call.dialled == voice_org.office_phone
+
+
+def test_unverified_billing_question_goes_to_the_office(shop, twilio, john, voice_org):
+    call = Call(twilio, sid=_sid(20), StirVerstat="")
+    call.say("I don't know it.")
+    call.say("No idea.")
+    reply = call.say("I have a question about my bill.")
+    assert "$" not in reply
+    assert call.dialled == voice_org.office_phone
