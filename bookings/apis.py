@@ -504,7 +504,16 @@ class AppointmentViewSet(TenantReadOnlyViewSet):
 class CallTurnOutputSerializer(TenantModelSerializer):
     class Meta:
         model = CallTurn
-        fields = ["sequence", "heard", "said", "created_at"]
+        fields = [
+            "sequence",
+            "state",
+            "heard",
+            "digits",
+            "intent",
+            "said",
+            "processing_ms",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -516,6 +525,11 @@ class CallOutputSerializer(TenantModelSerializer):
         child=serializers.JSONField(),
         read_only=True,
         help_text="What the agent read back to the caller, and on what verification.",
+    )
+    action_items = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What the office should do after the call (call back, check an address…).",
     )
 
     class Meta:
@@ -534,11 +548,14 @@ class CallOutputSerializer(TenantModelSerializer):
             "job",
             "priority",
             "verified",
+            "verification_method",
             "summary",
+            "action_items",
             "transcript",
             "disclosures",
             "lead_score",
             "recording_url",
+            "recording_duration_seconds",
             "duration_seconds",
             "started_at",
             "ended_at",
