@@ -52,7 +52,14 @@ def customer_list(
 
 
 def _has_contact(*, kind: str, **lookups) -> Exists:
-    return Exists(ContactPoint.objects.filter(customer_id=OuterRef("pk"), kind=kind, **lookups))
+    return Exists(
+        ContactPoint.objects.filter(
+            organization_id=OuterRef("organization_id"),
+            customer_id=OuterRef("pk"),
+            kind=kind,
+            **lookups,
+        )
+    )
 
 
 def customers_with_phone(queryset: QuerySet[Customer], *, e164: str) -> QuerySet[Customer]:
