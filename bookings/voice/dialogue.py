@@ -437,6 +437,10 @@ class Dialogue:
             said = self.memory.get("description", "")
             self.memory["description"] = f"{said} {words}".strip()[:1000]
 
+    def service_chosen(self) -> ServiceType | None:
+        """The service this call is about so far (None until the caller said)."""
+        return self._service(self.memory.get("service_type_id"))
+
     def _service(self, pk: int | None) -> ServiceType | None:
         return next((s for s in self.catalogue if s.pk == pk), None)
 
