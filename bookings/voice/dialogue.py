@@ -37,7 +37,7 @@ from django.utils import timezone
 from bookings import selectors_callers
 from bookings.availability import Slot, slots_find
 from bookings.models import Appointment, CallSession, Job, OnCallShift, ServiceType, Technician
-from bookings.preferences import preference_parse
+from bookings.preferences import Preference, preference_parse
 from bookings.selectors import scheduling_policy_for
 from bookings.services import (
     SlotTaken,
@@ -745,6 +745,25 @@ class Dialogue:
         offered = self.memory.get("offered", [])
         if u.choice is not None and 0 <= u.choice < len(offered):
             return self._book(offered[u.choice])
+        wanted = u.preference_text or (text if u.intent != "no" else "")
+        preference = preference_parse(wanted, now=self.now, tz=self.tz) if wanted else None
+        if preference is not None and offered:
+            # "The afternoon one" when two of them are: narrow the offer, don't search again.
+            fitting = [o for o in offered if _fits(preference, o, tz=self.tz)]
+            picked = _PICKS.search(text) is not None
+            if len(fitting) == 1 and picked:
+                return self._book(fitting[0])
+            if len(fitting) > 1 and len(fitting) == len(offered) and picked:
+                if self.memory.get("asked_which"):  # the same answer again: the earliest one
+                    return self._book(fitting[0])
+                self.memory["asked_which"] = True
+                question = "Which one would you like: " + _ordinals(len(fitting)) + "?"
+                return self._ask(f"They all are. {question}", state="choose", question=question)
+            if fitting:
+                self.memory["offered"] = fitting
+                labels = " or ".join(o["label"] for o in fitting)
+                question = "Which one would you like?" if len(fitting) > 1 else "Would that work?"
+                return self._ask(f"I have {labels}. {question}", state="choose", question=question)
         if u.preference_text:
             self._exclude(offered)
             return self._offer(preference_text=u.preference_text)
@@ -893,6 +912,7 @@ class Dialogue:
             "appointment_id",
             "emergency",
             "preference",
+            "asked_which",
         ):
             self.memory.pop(key, None)
 
@@ -1212,6 +1232,10 @@ class Dialogue:
             return ""
 
 
+# "The afternoon one", "Friday works", "I'll take Monday": a pick, not a question.
+_PICKS = re.compile(r"\b(?:one|works?|take|book|sounds|fine|good|perfect)\b", re.IGNORECASE)
+
+
 class _DialogueTools:
     """What an LLM brain may look up, through the same services and privacy rules."""
 
@@ -1262,6 +1286,23 @@ class _DialogueTools:
             now=dialogue.now,
         )
         return [dialogue._label(slot) for slot in slots]
+
+
+def _fits(preference: Preference, offer: dict, *, tz) -> bool:
+    """Whether an offered slot is what the caller just asked for ("Friday", "the afternoon")."""
+    start = dt.datetime.fromisoformat(offer["start"]).astimezone(tz)
+    if preference.dates is not None and start.date() not in preference.dates:
+        return False
+    if preference.weekdays is not None and start.weekday() not in preference.weekdays:
+        return False
+    if preference.after is not None and start.time() < preference.after:
+        return False
+    return not (preference.before is not None and start.time() >= preference.before)
+
+
+def _ordinals(n: int) -> str:
+    words = ["the first", "the second", "the third", "the fourth", "the fifth"][:n]
+    return ", ".join(words[:-1]) + f" or {words[-1]}"
 
 
 def _offer_dict(slot: Slot, label: str) -> dict:

@@ -47,13 +47,15 @@ def day_spoken(day: dt.date, *, today: dt.date) -> str:
 
 def window_spoken(start: dt.datetime, end: dt.datetime, *, today: dt.date) -> str:
     """An arrival window as said on the phone: "Tuesday the 8th between 8 and 10 in the
-    morning"; a window across noon says both halves ("between 11 AM and 1 PM")."""
+    morning"; a window across noon says both parts ("between 11 in the morning and 1 in the
+    afternoon")."""
     day = day_spoken(start.date(), today=today)
     if _part_of_day(start) == _part_of_day(end - dt.timedelta(minutes=1)):
         return f"{day} between {_clock(start)} and {_clock(end)} {_part_of_day(start)}"
-    return f"{day} between {_clock(start)} {start:%p} and {_clock(end)} {end:%p}".replace(
-        "AM", "A.M."
-    ).replace("PM", "P.M.")
+    return (
+        f"{day} between {_clock(start)} {_part_of_day(start)} "
+        f"and {_clock(end)} {_part_of_day(end - dt.timedelta(minutes=1))}"
+    )
 
 
 def window_written(start: dt.datetime, end: dt.datetime) -> str:
@@ -100,6 +102,11 @@ _ADDRESS_LEADS = re.compile(
     r"the service address is|at)\s+",
     re.IGNORECASE,
 )
+_UNIT_WORDS = (
+    (r"\bapartment(?: number)?\b", "Apt"),
+    (r"\bsuite(?: number)?\b", "Ste"),
+    (r"\bunit number\b", "Unit"),
+)
 _SPELLED_DIGITS = re.compile(r"\b\d(?:[\s-]+\d\b)+")
 _NUMBER_WORDS = {
     "zero": "0",
@@ -133,6 +140,10 @@ def address_from_speech(text: str) -> str:
     said = re.sub(r"(?<=\w)[.!?]+(?=\s|$)", "", said)
     said = re.sub(r"[.!?]+$", "", said)
     said = _SPELLED_DIGITS.sub(lambda m: re.sub(r"[\s-]+", "", m.group(0)), said)
+    # The parser reads the postal abbreviations far better than the words callers say:
+    # "apartment 4B, Austin 78704" loses the unit, "Apt 4B, Austin 78704" keeps it.
+    for spoken, written in _UNIT_WORDS:
+        said = re.sub(spoken, written, said, flags=re.IGNORECASE)
     return said.strip(" ,")
 
 

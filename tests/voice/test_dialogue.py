@@ -397,3 +397,48 @@ def test_unverified_billing_question_goes_to_the_office(shop, twilio, john, voic
     reply = call.say("I have a question about my bill.")
     assert "$" not in reply
     assert call.dialled == voice_org.office_phone
+
+
+def test_a_unit_number_is_read_back_and_kept(shop, twilio):
+    call = Call(twilio, sid=_sid(21), From="+15125550912", StirVerstat=ATTESTED)
+    call.say("My toilet won't stop running.")
+    call.say("Hannah Okafor.")
+    readback = call.say("1900 Barton Springs Road, apartment 4B, Austin 78704.")
+    assert "apartment 4B" in readback
+    call.say("Yes.")
+    call.say("Yes.")
+    call.say("The first one.")
+    location = call.record.job.location
+    assert location.unit == "APT 4B"
+    assert location.street == "1900 BARTON SPRINGS RD"
+
+
+def test_a_pick_by_part_of_day_narrows_an_ambiguous_offer(shop, twilio, john):
+    import datetime as dt
+
+    from bookings.availability import slots_find
+    from bookings.preferences import Preference
+
+    call = Call(twilio, sid=_sid(22), StirVerstat=ATTESTED)
+    call.say("Yes.")
+    call.say("My AC is not cooling.")
+    # As a busy calendar would: the offer is three afternoons.
+    record = call.record
+    afternoons = slots_find(
+        organization=record.organization,
+        job=record.job,
+        count=3,
+        preference=Preference(after=dt.time(12), before=dt.time(17)),
+    )
+    offered = [
+        {"technician": s.technician_id, "start": s.start.isoformat(), "label": f"slot {i}"}
+        for i, s in enumerate(afternoons)
+    ]
+    record.context["dialogue"]["offered"] = offered
+    record.save(update_fields=["context"])
+
+    asked = call.say("The afternoon one, please.")
+    assert "the first, the second or the third" in asked
+    assert "You're all set" in call.say("The afternoon one.")
+    booked = call.record.job.appointments.get()
+    assert booked.start == afternoons[0].start
