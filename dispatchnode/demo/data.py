@@ -47,6 +47,12 @@ RESERVED_PHONES = frozenset(
         "+15125550911",
         "+15125550888",
         "+15125550999",
+        # New callers of our own phone scenarios (tests/voice/scenarios/1x_*.yaml).
+        "+15125550912",
+        "+15125550913",
+        "+15125550914",
+        "+15125550915",
+        "+15125550916",
     }
 )
 
