@@ -705,7 +705,7 @@ class Dialogue:
         )
         lead = prefix
         if not slots and preference is not None:
-            lead += f"I don't have anything open {preference_text}. "
+            lead += f"I don't have anything open for {speech.preference_spoken(preference_text)}. "
             slots = slots_find(
                 organization=self.organization, job=job, count=count, exclude=excluded, now=self.now
             )
@@ -720,6 +720,8 @@ class Dialogue:
         return self._offer_slots(slots, lead=lead)
 
     def _offer_slots(self, slots: list[Slot], *, lead: str = "") -> str:
+        # Chosen by score, said in time order: "Tuesday…, Wednesday…, or Thursday…".
+        slots = sorted(slots, key=lambda slot: (slot.start, slot.technician_id))
         offered = [_offer_dict(slot, self._label(slot)) for slot in slots]
         self.memory["offered"] = offered
         labels = [o["label"] for o in offered]

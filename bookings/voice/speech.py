@@ -88,6 +88,25 @@ def money_spoken(amount: Decimal, currency: str = "USD") -> str:
     return f"{symbol}{amount:,.2f}".replace(".00", "")
 
 
+_CALENDAR_WORDS = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
+    r"april|may|june|july|august|september|october|november|december)s?\b",
+    re.IGNORECASE,
+)
+
+
+def preference_spoken(text: str) -> str:
+    """A caller's wish said back to them: "next friday morning" -> "next Friday morning"."""
+    said = " ".join(re.sub(r"[?!.]+", " ", text or "").split())
+    said = re.sub(
+        r"^(?:do you have |is there |have you got )?(?:anything|something) (?:on )?",
+        "",
+        said,
+        flags=re.IGNORECASE,
+    )
+    return _CALENDAR_WORDS.sub(lambda m: m.group(0).capitalize(), said) or "that"
+
+
 # --- What callers say -------------------------------------------------------------------------
 
 _FILLERS = r"(?:uh+|um+|er+|erm|so|well|yes|yeah|yep|okay|ok|sure|oh|hi|hello)"

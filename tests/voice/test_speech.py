@@ -99,3 +99,16 @@ def test_phone_digits_from_words_or_keys():
         "5125550142"
     )
     assert speech.phone_digits_from_speech("ignored", "5125550142#") == "5125550142"
+
+
+@pytest.mark.parametrize(
+    ("wish", "said"),
+    [
+        ("monday", "Monday"),
+        ("Anything Friday?", "Friday"),
+        ("do you have anything on tuesday afternoon", "Tuesday afternoon"),
+        ("next week in december", "next week in December"),
+    ],
+)
+def test_a_wish_is_said_back_with_its_capitals(wish, said):
+    assert speech.preference_spoken(wish) == said
