@@ -88,6 +88,7 @@ ADDRESS_AGAIN = (
     "and the ZIP code."
 )
 CALLBACK_ASK = "What's the best number to reach you?"
+PERSON_OFFER = "If you'd rather speak with someone in our office at any point, just say so."
 
 # What each state expects from the caller, for the brain (see `brain.EXPECTING`).
 EXPECTING = {
@@ -171,6 +172,11 @@ class Dialogue:
             )
         if not full:
             return self._ask(text, state="verify", question=_last_sentence(text))
+        if context.complaint:
+            # A customer who complained before: say up front that a person is one word away.
+            question = _last_sentence(text)
+            text = f"{text[: -len(question)]}{PERSON_OFFER} {question}"
+            self._action("Customer has a complaint on file: check how this call went")
         location = greeting_location(context)
         if location is None:
             return self._ask(text, state="need", question=NEED_PROMPT)

@@ -442,3 +442,17 @@ def test_a_pick_by_part_of_day_narrows_an_ambiguous_offer(shop, twilio, john):
     assert "You're all set" in call.say("The afternoon one.")
     booked = call.record.job.appointments.get()
     assert booked.start == afternoons[0].start
+
+
+def test_a_customer_with_a_complaint_is_offered_a_person_up_front(shop, twilio, john):
+    from customers.models import CustomerNote
+
+    factories.CustomerNoteFactory(
+        customer=john, kind=CustomerNote.Kind.COMPLAINT, body="Tech was late twice"
+    )
+    call = Call(twilio, sid=_sid(24), StirVerstat=ATTESTED)
+    greeting = call.hear()
+    assert "speak with someone in our office" in greeting
+    assert greeting.endswith("Is this for the same location?")
+    assert "Tech was late" not in greeting
+    assert any("complaint" in item for item in call.record.action_items)
