@@ -225,6 +225,24 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
     assert "SECRET_KEY is required" in result.stderr
 
 
+def test_manage_py_on_a_bare_shell_runs_in_local_debug_mode(tmp_path):
+    # Neither DEBUG nor SECRET_KEY: a developer's shell, as `make` treats it.
+    result = run_manage("diffsettings", env={}, tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG = True" in result.stdout
+
+
+def test_manage_py_with_a_secret_key_is_never_put_in_debug_mode(tmp_path):
+    env = production_env()
+    del env["DEBUG"]
+
+    result = run_manage("diffsettings", env=env, tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG = True" not in result.stdout
+
+
 def test_production_without_field_encryption_key_refuses_to_start(tmp_path):
     env = production_env()
     del env["FIELD_ENCRYPTION_KEY"]
