@@ -68,8 +68,8 @@ TWILIO_API_VERSION = "2010-04-01"
 # Twilio's error for a recipient who replied STOP to this sender.
 TWILIO_UNSUBSCRIBED = 21610
 
-# Twilio's message status → ours, with the meaning the status callback gives it
-# (`bookings.voice.services._SMS_STATUS`): accepted but not yet handed to a carrier is queued.
+# Twilio's message status → ours, for the send answer and the status callback alike: accepted
+# but not yet handed to a carrier is queued.
 TWILIO_STATUS = {
     "accepted": Message.Status.QUEUED,
     "scheduled": Message.Status.QUEUED,

@@ -20,6 +20,7 @@ from bookings.models import CallSession, CallTurn, ServiceType
 from bookings.voice import twiml
 from bookings.voice.dialogue import Dialogue
 from bookings.voice.wrapup import call_wrap_up
+from customers.messaging import TWILIO_STATUS
 from customers.models import ContactPoint, Customer, Message
 from customers.selectors import customers_with_phone
 from dispatchnode.accounts.models import Organization
@@ -422,17 +423,6 @@ def sms_inbound_record(
     return message
 
 
-_SMS_STATUS = {
-    "accepted": Message.Status.QUEUED,
-    "scheduled": Message.Status.QUEUED,
-    "queued": Message.Status.QUEUED,
-    "sending": Message.Status.QUEUED,
-    "sent": Message.Status.SENT,
-    "delivered": Message.Status.DELIVERED,
-    "read": Message.Status.DELIVERED,
-    "undelivered": Message.Status.UNDELIVERED,
-    "failed": Message.Status.FAILED,
-}
 # A later callback never moves a message back: delivered stays delivered if "sent" arrives late.
 _SMS_RANK = {
     Message.Status.QUEUED: 0,
@@ -457,7 +447,7 @@ def sms_status_record(
         )
         .first()
     )
-    new_status = _SMS_STATUS.get((status or "").strip().lower())
+    new_status = TWILIO_STATUS.get((status or "").strip().lower())
     if message is None or new_status is None:
         return message
     if _SMS_RANK.get(new_status, 0) >= _SMS_RANK.get(message.status, 0):

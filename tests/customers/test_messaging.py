@@ -15,8 +15,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.voice import services as voice_services
-from customers.messaging import TWILIO_STATUS, sms_queue
+from customers.messaging import sms_queue
 from customers.models import Message
 from dispatchnode.accounts.models import PhoneNumber
 from dispatchnode.core.errors import NotFound
@@ -493,10 +492,6 @@ def test_console_backend_logs_one_line_and_marks_the_message_sent(org, twilio, s
     assert before <= message.sent_at <= timezone.now()
     assert event.status == OutboxEvent.Status.DELIVERED
     assert twilio.requests == []
-
-
-def test_twilio_status_mapping_means_what_the_status_callback_means():
-    assert TWILIO_STATUS == voice_services._SMS_STATUS
 
 
 def test_an_unknown_sms_backend_fails_at_start_up(tmp_path):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
@@ -26,18 +25,7 @@ from dispatchnode.env import ConfigError, voice_brain_check
 from tests.fakes.geocoders import Reply
 from tests.fakes.openai_chat import FakeOpenAIChat, ToolCall
 from tests.test_settings import run_manage
-
-
-@dataclass(frozen=True)
-class Service:
-    id: int
-    code: str
-    name: str
-    category: str
-    kind: str
-    spoken_synonyms: tuple[str, ...]
-    is_active: bool = True
-
+from tests.voice.test_brain import Service
 
 CATALOGUE = (
     *(
