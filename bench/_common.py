@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 
+# As manage.py and make: local debug settings unless DEBUG or SECRET_KEY was chosen.
+if "DEBUG" not in os.environ and "SECRET_KEY" not in os.environ:
+    os.environ["DEBUG"] = "1"
+
 
 def percentile(samples: list[float], fraction: float) -> float:
     """The nearest-rank percentile (`fraction` 0.95 for p95) of a non-empty sample."""

@@ -15,7 +15,8 @@ included (console backend under DEBUG=1), and the figures include that. Prints p
 p99 per kind of turn and overall, and the largest query count per kind of turn for a short
 and a long history, which must be equal. Query logging is off, as in production.
 
-The bookings the run makes are cancelled and its calls deleted at the end, so runs repeat.
+The bookings a round makes are removed after it (untimed), so every round books into the same
+schedule; the run's jobs, calls and customers are deleted at the end, so runs repeat.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import os
 import re
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -91,7 +92,7 @@ def main() -> None:
     heavy = _long_history_caller(organization, jobs=HEAVY_JOBS)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")  # the previous run deleted what it made
     total = Customer.objects.filter(organization=organization).count()
     print(
         f"{connection.vendor}: {total} customers in {organization.name!r}, "
@@ -151,6 +152,12 @@ def main() -> None:
         status = {**params, "CallStatus": "completed", "CallDuration": "95"}
         post("/twilio/voice/status", status, kind="status callback", history=history)
 
+    used = set(
+        ContactPoint.objects.filter(
+            organization=organization, value__startswith="+1737555"
+        ).values_list("value", flat=True)
+    )
+    fresh = [n for n in (f"+1737555{k:04d}" for k in range(2000, 9999)) if n not in used]
     progress = ProgressBar()
     kinds = 4
     for i in range(args.calls):
@@ -159,8 +166,12 @@ def main() -> None:
         answers = tuple(
             a.format(name=f"Pat Benchley{_letters(i)}", number=4500 + 2 * i) for a in NEW_CALLER
         )
-        play(4 * i + 2, f"+1512555{2000 + i:04d}", answers, history="new", stir=ATTESTED)
+        play(4 * i + 2, fresh[i], answers, history="new", stir=ATTESTED)
         play(4 * i + 3, "+15125550142", EMERGENCY, history="short", stir=ATTESTED)
+        # Free the calendar again (untimed), so every round books into the same schedule.
+        Appointment.objects.filter(
+            organization=organization, job__source="ai_call", job__created_at__gte=started_at
+        ).delete()
         progress("calls", (i + 1) * kinds, args.calls * kinds)
 
     every = [t for samples in timings.values() for t in samples]
@@ -186,6 +197,20 @@ def main() -> None:
         if h == "short" and (k, "long") in queries
     )
     print(f"short and long history need the same queries: {'yes' if same else 'NO'}")
+
+    outcomes = Counter(
+        CallSession.objects.filter(
+            organization=organization, created_at__gte=started_at
+        ).values_list("outcome", flat=True)
+    )
+    print("call outcomes: " + ", ".join(f"{k or 'open'} {v}" for k, v in sorted(outcomes.items())))
+    reasons = Counter(
+        CallSession.objects.filter(organization=organization, created_at__gte=started_at)
+        .exclude(outcome=CallSession.Outcome.BOOKED)
+        .values_list("outcome_reason", flat=True)
+    )
+    for reason, n in reasons.most_common(5):
+        print(f"  {n:4d} × {reason}")
 
     # Leave the database as it was: the run's bookings freed, its calls gone.
     jobs = Job.objects.filter(
