@@ -363,11 +363,19 @@ def _service(
     said = _expand(said)
     categories = _categories(said)
     kinds = _kinds(said)
+    things = _equipment(said)
     scored: list[tuple[float, Any]] = []
     for service in catalogue:
         if not getattr(service, "is_active", True):
             continue
         score = _phrase_score(said, service)
+        if things:
+            # "maintenance for my furnace": the furnace tune-up, not the AC one.
+            named = _equipment(_prepared(str(getattr(service, "name", "")))[0])
+            if named & things:
+                score += 0.1
+            elif named:
+                score -= 0.05
         category = getattr(service, "category", "")
         kind = getattr(service, "kind", "")
         if categories:
@@ -444,6 +452,18 @@ def _said(stem: str, said_stems: set[str]) -> bool:
     if stem in said_stems:
         return True
     return any(s[:3] == stem[:3] and fuzz.ratio(s, stem) >= 85 for s in said_stems if len(stem) > 4)
+
+
+def _equipment(said: str) -> frozenset[str]:
+    """The kinds of equipment named ("ac", "furnace", "water heater"), longest phrase first so
+    "water heater" is not also a "heater"."""
+    found = set()
+    rest = f" {said} "
+    for thing in sorted(lexicon.EQUIPMENT_CATEGORY, key=len, reverse=True):
+        if f" {thing} " in rest:
+            found.add(lexicon.EQUIPMENT_SAME.get(thing, thing))
+            rest = rest.replace(f" {thing} ", " | ")
+    return frozenset(found)
 
 
 def _categories(said: str) -> set[str]:

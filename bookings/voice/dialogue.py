@@ -371,6 +371,8 @@ class Dialogue:
             return self._next(prefix="Great.")
         if u.intent == "no":
             self.memory["needs_address"] = True
+            if re.search(r"\b\d+\s+\w+", text):  # "No, it's for 55 Elm Street": take it now
+                return self._on_address(u, re.sub(r"^\W*no\W+", "", text, flags=re.I), keys)
             return self._ask(
                 "No problem. What's the address where you need the service?",
                 state="address",
@@ -391,6 +393,9 @@ class Dialogue:
             return self._ask(DESCRIBE_PROMPT, state="describe", question=DESCRIBE_PROMPT)
         if u.intent == "no" and self.memory.get("after_booking"):
             return self._goodbye()
+        if _HOURS_QUESTION.search(text):
+            hours = speech.business_hours_spoken(self.organization.business_hours or {})
+            return self._ask(f"{hours} {NEED_PROMPT}", state="need", question=NEED_PROMPT)
         return self._again("Sorry, I'm not sure I understood.", question=HELP_PROMPT)
 
     def _on_describe(self, u: Understanding, text: str, keys: str) -> str:
@@ -495,7 +500,7 @@ class Dialogue:
 
     def _on_name(self, u: Understanding, text: str, keys: str) -> str:
         said = speech.name_from_speech(text)
-        parsed = name_parse(full=said) if said else None
+        parsed = name_parse(full=said) if said and not re.search(r"\d", said) else None
         if parsed is None or parsed.is_company or not (parsed.first or parsed.last):
             return self._again("Sorry, I didn't get your name.", question=NAME_PROMPT)
         first, last = _as_said(parsed.first, said), _as_said(parsed.last, said)
@@ -566,6 +571,7 @@ class Dialogue:
         """File the caller under the customer they most likely are, or a new one (the customer
         matcher: "Bill Jenkins, 123 Oak St" from a new phone is William Jenkins)."""
         memory = self.memory
+        known = self.call.customer_id is not None
         try:
             result = customer_find_or_create(
                 organization=self.organization,
@@ -594,6 +600,8 @@ class Dialogue:
             self._action("Possible duplicate customer queued for review")
         if result.problems:
             self._action("Check the address: " + "; ".join(result.problems)[:200])
+        if known and not result.created:
+            return self._next(prefix="Got it, I've added that address to your account.")
         if not result.created:
             # The caller named an existing customer; no account detail is read back for that.
             self._disclose(["account found"], why="caller gave name and address on file")
@@ -1009,10 +1017,11 @@ class Dialogue:
         appointment = self._next_appointment()
         if appointment is None:
             self.memory["service_type_id"] = None
+            question = "If you'd like a new visit, can you describe what's going on?"
             return self._ask(
-                f"I don't see any upcoming visits on your account. {DESCRIBE_PROMPT}",
+                f"I don't see any upcoming visits on your account. {question}",
                 state="describe",
-                question=DESCRIBE_PROMPT,
+                question=question,
             )
         self._disclose(["upcoming appointment"], why=self._why())
         self.memory.update(
@@ -1240,6 +1249,11 @@ class Dialogue:
             return ""
 
 
+_HOURS_QUESTION = re.compile(
+    r"\b(?:hours|when (?:are|do) you (?:open|close)|what time do you (?:open|close)|"
+    r"are you open)\b",
+    re.IGNORECASE,
+)
 # "The afternoon one", "Friday works", "I'll take Monday": a pick, not a question.
 _PICKS = re.compile(r"\b(?:one|works?|take|book|sounds|fine|good|perfect)\b", re.IGNORECASE)
 
@@ -1318,8 +1332,13 @@ def _offer_dict(slot: Slot, label: str) -> dict:
 
 
 def _service_spoken(service: ServiceType) -> str:
+    """ "Furnace tune-up" -> "a furnace tune-up"; an acronym stays ("an AC tune-up")."""
     name = service.name
-    return name if name[:1].isupper() and name.isupper() else name[:1].lower() + name[1:]
+    first = name.split()[0] if name.split() else name
+    if not (len(first) > 1 and first[:2].isupper()):
+        name = name[:1].lower() + name[1:]
+    article = "an" if name[:1].lower() in "aeio" or first in ("AC", "HVAC", "EV") else "a"
+    return f"{article} {name}"
 
 
 def _as_said(upper: str, said: str) -> str:

@@ -343,12 +343,31 @@ EQUIPMENT_CATEGORY: dict[str, str] = {
     "gutters": "roofing",
 }
 # Words that say what kind of visit it is.
+# Names of one kind of equipment, for matching what the caller named with a service's name.
+EQUIPMENT_SAME: dict[str, str] = {
+    "air conditioner": "ac",
+    "air conditioning": "ac",
+    "a c": "ac",
+    "cooling": "ac",
+    "hot water heater": "water heater",
+    "tankless": "water heater",
+    "heating": "furnace",
+    "heater": "furnace",
+    "pipes": "pipe",
+    "breakers": "breaker",
+    "outlets": "outlet",
+    "bathtub": "tub",
+    "disposal": "garbage disposal",
+}
+
 KIND_WORDS: dict[str, str] = {
     "tune up": "maintenance",
     "tuneup": "maintenance",
     "maintenance": "maintenance",
     "check up": "maintenance",
     "checkup": "maintenance",
+    "checked": "maintenance",
+    "looked at": "repair",
     "yearly": "maintenance",
     "annual": "maintenance",
     "seasonal": "maintenance",

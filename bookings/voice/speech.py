@@ -88,6 +88,52 @@ def money_spoken(amount: Decimal, currency: str = "USD") -> str:
     return f"{symbol}{amount:,.2f}".replace(".00", "")
 
 
+_DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+
+def _hhmm_spoken(value: str) -> str:
+    hour, minute = (int(part) for part in value.split(":"))
+    clock = f"{hour % 12 or 12}" + (f":{minute:02d}" if minute else "")
+    if hour < 12:
+        return f"{clock} in the morning"
+    return f"{clock} in the {'afternoon' if hour < 18 else 'evening'}"  # closing at 5: afternoon
+
+
+def business_hours_spoken(hours: dict[str, list[list[str]]]) -> str:
+    """ "We're open Monday to Friday from 8 in the morning to 5 in the afternoon, and Saturday
+    from 9 in the morning to 1 in the afternoon." Consecutive days with the same hours are one
+    run; closed days are not listed."""
+    runs: list[tuple[list[str], tuple]] = []
+    for key, name in _DAY_NAMES.items():
+        spans = tuple(tuple(span) for span in hours.get(key, ()))
+        if not spans:
+            runs.append(([], ()))
+            continue
+        if runs and runs[-1][1] == spans and runs[-1][0]:
+            runs[-1][0].append(name)
+        else:
+            runs.append(([name], spans))
+    parts = []
+    for days, spans in runs:
+        if not days:
+            continue
+        when = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+        times = " and ".join(f"from {_hhmm_spoken(a)} to {_hhmm_spoken(b)}" for a, b in spans)
+        parts.append(f"{when} {times}")
+    if not parts:
+        return "Our office hours are not set up yet, but I can take your booking right now."
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f", and {parts[-1]}"
+    return f"We're open {listed}."
+
+
 _CALENDAR_WORDS = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
     r"april|may|june|july|august|september|october|november|december)s?\b",

@@ -121,6 +121,19 @@ def test_scenario_services_land_in_the_expected_category():
         assert understood.service_confidence >= 0.6, sentence
 
 
+@pytest.mark.parametrize(
+    ("sentence", "code"),
+    [
+        ("Hi, I'd like to schedule maintenance for my furnace", "furnace-tune-up"),
+        ("Can someone check my AC before summer?", "ac-tune-up"),
+        ("My heater is making a banging noise", "furnace-repair"),
+        ("I want a new AC installed", "hvac-install"),
+    ],
+)
+def test_the_equipment_named_picks_between_look_alike_services(sentence, code):
+    assert hear(sentence, "service").service_type_id == BY_CODE[code]
+
+
 def test_scenario_gas_smell_is_a_gas_emergency_with_instructions():
     understood = hear("I smell gas near my furnace, it's really strong.", "service")
 

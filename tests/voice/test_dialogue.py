@@ -456,3 +456,33 @@ def test_a_customer_with_a_complaint_is_offered_a_person_up_front(shop, twilio, 
     assert greeting.endswith("Is this for the same location?")
     assert "Tech was late" not in greeting
     assert any("complaint" in item for item in call.record.action_items)
+
+
+def test_another_address_said_with_the_no_is_read_back_and_added(shop, twilio, john):
+    call = Call(twilio, sid=_sid(25), StirVerstat=ATTESTED)
+    readback = call.say("No, it's for my rental at 55 Elm Street apartment 2, Austin 78701")
+    assert readback.startswith("I have 55 Elm Street, apartment 2, Austin, 7 8 7 0 1.")
+    assert "added that address" in call.say("Yes.")
+    call.say("I need a new water heater installed.")
+    call.say("The first one.")
+    record = call.record
+    assert record.customer == john
+    assert not record.new_customer
+    assert record.job.location.unit == "APT 2"
+    assert john.locations.count() == 2
+    assert record.job.service_type.code == "water-heater-install"
+
+
+def test_business_hours_are_answered_then_the_agent_carries_on(shop, twilio, voice_org):
+    reply = Call(twilio, sid=_sid(26), From="+15125550936").say("What are your hours?")
+    assert reply == (
+        "We're open Monday to Friday from 8 in the morning to 5 in the afternoon. "
+        "What can I help you with today?"
+    )
+
+
+def test_an_address_given_for_a_name_is_not_taken_as_one(shop, twilio):
+    call = Call(twilio, sid=_sid(27), From="+15125550937", StirVerstat=ATTESTED)
+    call.say("My furnace needs maintenance.")
+    assert "didn't get your name" in call.say("4500 Duval, Austin")
+    assert call.record.context["dialogue"].get("first_name", "") == ""

@@ -112,3 +112,14 @@ def test_phone_digits_from_words_or_keys():
 )
 def test_a_wish_is_said_back_with_its_capitals(wish, said):
     assert speech.preference_spoken(wish) == said
+
+
+def test_business_hours_are_said_in_runs_of_days():
+    weekday = [["08:00", "17:00"]]
+    hours = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), weekday)
+    hours["sat"] = [["09:00", "12:30"]]
+    assert speech.business_hours_spoken(hours) == (
+        "We're open Monday to Friday from 8 in the morning to 5 in the afternoon, "
+        "and Saturday from 9 in the morning to 12:30 in the afternoon."
+    )
+    assert "not set up" in speech.business_hours_spoken({})
