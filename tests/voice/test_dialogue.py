@@ -3,6 +3,7 @@ what ends up in the database (customer, job, appointment, messages, call record)
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from xml.etree import ElementTree
@@ -253,24 +254,31 @@ def test_emergency_policy_book_takes_the_earliest_slot(shop, twilio, john, voice
     assert record.job.priority == Job.Priority.EMERGENCY
 
 
-def test_picking_by_part_of_day_and_asking_for_another_day(shop, twilio, john):
+def test_asking_for_another_day_searches_it_and_a_part_of_day_picks(shop, twilio, john):
+    from django.utils import timezone
+
+    tz = john.organization.tzinfo
+    day = timezone.now().astimezone(tz).date() + dt.timedelta(days=6)  # never in the first offer
     call = Call(twilio, sid=_sid(10), StirVerstat=ATTESTED)
     call.say("Yes.")
-    first_offer = call.say("My AC is not cooling.")
-    again = call.say("Do you have anything Saturday?")
-    assert "Saturday" in again
-    assert again != first_offer
-    labels = call.record.context["dialogue"]["offered"]
-    assert all("Saturday" in o["label"] for o in labels)
-    afternoon = [i for i, o in enumerate(labels) if "afternoon" in o["label"]]
-    if afternoon:
-        call.say("The afternoon one.")
-    else:
-        call.say("The first one.")
-    record = call.record
-    assert record.outcome == CallSession.Outcome.BOOKED
-    start = record.job.appointments.get().start.astimezone(record.organization.tzinfo)
-    assert start.strftime("%A") == "Saturday"
+    call.say("My AC is not cooling.")
+    first = call.record.context["dialogue"]["offered"]
+    assert all(dt.datetime.fromisoformat(o["start"]).astimezone(tz).date() < day for o in first)
+
+    again = call.say(f"Do you have anything {day:%A}?")
+
+    offered = call.record.context["dialogue"]["offered"]
+    assert again.endswith("Which works best for you?")
+    assert {dt.datetime.fromisoformat(o["start"]).astimezone(tz).date() for o in offered} == {day}
+    parts = [o for o in offered if "afternoon" in o["label"]]
+    reply = call.say("The afternoon one.")
+    if len(parts) > 1:
+        assert "Which one would you like" in reply
+        reply = call.say("The first one.")
+    assert "You're all set" in reply
+    booked = call.record.job.appointments.get().start.astimezone(tz)
+    assert booked.date() == day
+    assert 12 <= booked.hour < 17 or not parts
 
 
 def test_keypad_pick_and_person_at_any_time(shop, twilio, john, voice_org):
@@ -486,3 +494,31 @@ def test_an_address_given_for_a_name_is_not_taken_as_one(shop, twilio):
     call.say("My furnace needs maintenance.")
     assert "didn't get your name" in call.say("4500 Duval, Austin")
     assert call.record.context["dialogue"].get("first_name", "") == ""
+
+
+def test_with_the_llm_brain_the_same_dialogue_books(shop, twilio, john, settings):
+    """VOICE_BRAIN=llm end to end: the model (a local fake of an OpenAI-compatible server)
+    reads words the rules do not know; the dialogue books through the same services."""
+    from bookings.voice.llm_brain import _configured_brain
+    from tests.fakes.openai_chat import FakeOpenAIChat, ToolCall
+
+    chat = FakeOpenAIChat().start()
+    try:
+        settings.VOICE_BRAIN = "llm"
+        settings.LLM_BASE_URL = chat.base_url
+        chat.on("cold air", ToolCall("book", {"service_code": "ac-repair"}))
+        chat.on("second", ToolCall("book", {"choice": 2}))
+        call = Call(twilio, sid=_sid(28), StirVerstat=ATTESTED)
+        call.say("Yes.")
+        offer = call.say("The thing on the wall stopped making cold air.")
+        assert "Which works best" in offer
+        second = call.record.context["dialogue"]["offered"][1]
+        assert "You're all set" in call.say("Let's do the second.")
+        record = call.record
+        assert record.job.service_type.code == "ac-repair"
+        booked = record.job.appointments.get().start
+        assert booked == dt.datetime.fromisoformat(second["start"])
+        assert len(chat.requests) >= 2
+    finally:
+        chat.stop()
+        _configured_brain.cache_clear()
