@@ -91,6 +91,18 @@ def survivor_changes(*, survivor: Customer, duplicate: Customer) -> dict[str, An
     return changes
 
 
+def _name_key_refreshed(customer: Customer, changed) -> list[str]:
+    """Recompute the matcher's stored name key when a name changed; the fields to save."""
+    person_changed = bool(set(changed) & {"first_name", "last_name"})
+    company_counts = "company_name" in changed and not (customer.first_name or customer.last_name)
+    if not (person_changed or company_counts):
+        return []
+    from customers.intake import customer_refresh_name_key
+
+    customer_refresh_name_key(customer)
+    return ["name_key"]
+
+
 def merge_refusal(*, survivor: Customer, duplicate: Customer) -> ApplicationError | None:
     """Why these two customers cannot be merged (as the error to raise), or None if they can."""
     if survivor.organization_id != duplicate.organization_id:
@@ -283,7 +295,9 @@ def customer_merge(
         for name, value in changes.items():
             setattr(survivor, name, value)
         survivor.full_clean()
-        survivor.save(update_fields=[*changes, "updated_at"])
+        survivor.save(
+            update_fields=[*changes, *_name_key_refreshed(survivor, changes), "updated_at"]
+        )
     duplicate.merged_into = survivor
     duplicate.save(update_fields=["merged_into", "updated_at"])
 
@@ -389,7 +403,8 @@ def customer_unmerge(*, merge: CustomerMerge, actor: User | None = None) -> Cust
     for name in restored_fields:
         setattr(survivor, name, merge.snapshot["survivor"][name]["before"])
     if restored_fields:
-        survivor.save(update_fields=[*restored_fields, "updated_at"])
+        refreshed = _name_key_refreshed(survivor, restored_fields)
+        survivor.save(update_fields=[*restored_fields, *refreshed, "updated_at"])
     duplicate.merged_into = None
     duplicate.save(update_fields=["merged_into", "updated_at"])
 

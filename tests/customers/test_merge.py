@@ -413,3 +413,23 @@ def test_concurrent_opposite_merges_one_wins_the_other_is_a_clean_conflict():
             "customer_id", flat=True
         )
         assert set(owners) == {merge.survivor_id}
+
+
+def test_a_name_filled_by_a_merge_refreshes_the_matchers_name_key_and_undo_restores_it(org):
+    from customers.intake import customer_refresh_name_key
+
+    survivor = factories.CustomerFactory(
+        organization=org, first_name="", last_name="", company_name="Oak Rentals"
+    )
+    customer_refresh_name_key(survivor)
+    survivor.save()
+    duplicate = factories.CustomerFactory(organization=org, first_name="Ann", last_name="Smyth")
+    company_key = survivor.name_key
+
+    merge = customer_merge(survivor=survivor, duplicate=duplicate)
+
+    survivor.refresh_from_db()
+    assert (survivor.last_name, survivor.name_key) == ("Smyth", "SM0")
+    customer_unmerge(merge=merge)
+    survivor.refresh_from_db()
+    assert (survivor.last_name, survivor.name_key) == ("", company_key)
