@@ -59,7 +59,8 @@ from bookings.voice.context import (
 from customers.hygiene.addresses import NormalizedAddress, address_normalize, address_spoken
 from customers.hygiene.names import name_parse
 from customers.intake import InvalidCustomer, customer_find_or_create
-from customers.models import ServiceLocation, Source
+from customers.models import Source
+from customers.selectors import location_list
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.errors import ApplicationError
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
@@ -667,9 +668,9 @@ class Dialogue:
             return Job.objects.filter(organization=self.organization, pk=memory["job_id"]).first()
         customer = self.call.customer
         location = (
-            ServiceLocation.objects.filter(
-                organization=self.organization, customer=customer, pk=memory.get("location_id")
-            ).first()
+            location_list(organization=self.organization)
+            .filter(customer=customer, pk=memory.get("location_id"))
+            .first()
             if customer is not None
             else None
         )
