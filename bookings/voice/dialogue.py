@@ -159,13 +159,11 @@ class Dialogue:
         if context is not None and context.customer_id is not None:
             memory["first_name"] = context.first_name
             memory["last_name"] = context.last_name
-            memory["complaint"] = context.complaint
         text = greeting_text(organization=self.organization, context=context, full=full)
         if context is None:
             memory["new_caller"] = True
             return self._ask(text, state="need", question=NEED_PROMPT)
         if context.do_not_service:
-            memory["do_not_service"] = True
             hello = f"Hi {context.first_name}, thanks for calling {self.organization.name}."
             return self._transfer(
                 f"{hello} Let me connect you with our office.",
@@ -371,7 +369,6 @@ class Dialogue:
                 return self._on_need(Understanding(intent=pending, words=text), text, keys)
             return self._next(prefix="Great.")
         if u.intent == "no":
-            self.memory["needs_address"] = True
             if re.search(r"\b\d+\s+\w+", text):  # "No, it's for 55 Elm Street": take it now
                 return self._on_address(u, re.sub(r"^\W*no\W+", "", text, flags=re.I), keys)
             return self._ask(
@@ -592,7 +589,6 @@ class Dialogue:
         call = self.call
         call.customer = result.customer
         call.new_customer = result.created
-        memory["intake"] = result.decision
         location = (
             result.location or result.customer.locations.order_by("-is_primary", "id").first()
         )
@@ -707,7 +703,6 @@ class Dialogue:
         preference = None
         if preference_text:
             preference = preference_parse(preference_text, now=self.now, tz=self.tz)
-            self.memory["preference"] = preference_text[:200]
         excluded = [(t, dt.datetime.fromisoformat(s)) for t, s in self.memory.get("excluded", ())]
         count = 1 if emergency else SLOTS_OFFERED
         slots = slots_find(
@@ -928,7 +923,6 @@ class Dialogue:
             "mode",
             "appointment_id",
             "emergency",
-            "preference",
             "asked_which",
         ):
             self.memory.pop(key, None)
