@@ -371,7 +371,7 @@ def _service(
         score = _phrase_score(said, service)
         if things:
             # "maintenance for my furnace": the furnace tune-up, not the AC one.
-            named = _equipment(_prepared(str(getattr(service, "name", "")))[0])
+            named = _equipment(_prepared(str(getattr(service, "name", "")))[0])  # cached
             if named & things:
                 score += 0.1
             elif named:
@@ -454,6 +454,7 @@ def _said(stem: str, said_stems: set[str]) -> bool:
     return any(s[:3] == stem[:3] and fuzz.ratio(s, stem) >= 85 for s in said_stems if len(stem) > 4)
 
 
+@lru_cache(maxsize=4096)
 def _equipment(said: str) -> frozenset[str]:
     """The kinds of equipment named ("ac", "furnace", "water heater"), longest phrase first so
     "water heater" is not also a "heater"."""
