@@ -524,7 +524,7 @@ def test_the_budget_covers_every_round(chat, brains, caplog):
     understood = hear(brain, SAID, EXPECTING_NOW, tools=SlowTools(seconds=0.6))
 
     assert understood == rules(SAID, EXPECTING_NOW)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 1.5  # 0.6 s in the tools, no second model round
     assert len(chat.requests) == 1
     assert "out of time (0.5 s) before asking again" in caplog.text
 
