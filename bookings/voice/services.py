@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.models import CallSession, CallTurn, ServiceType
+from bookings.models import CallSession, CallTurn
 from bookings.voice import twiml
 from bookings.voice.dialogue import Dialogue
 from bookings.voice.wrapup import call_wrap_up
@@ -281,13 +281,6 @@ def dialogue_turn(*, call: CallSession, speech: str, digits: str, confidence: fl
     return reply
 
 
-def _service_of(call: CallSession) -> ServiceType | None:
-    service_id = call.context.get("dialogue", {}).get("service_type_id")
-    if not service_id:
-        return None
-    return ServiceType.objects.filter(organization_id=call.organization_id, pk=service_id).first()
-
-
 # --- call callbacks --------------------------------------------------------------------------
 
 
@@ -335,7 +328,7 @@ def call_status_record(
             call.outcome_reason = call.outcome_reason or (
                 "call ended without a booking" if status == "completed" else f"call {status}"
             )
-        call_wrap_up(call, service=_service_of(call))
+        call_wrap_up(call, service=Dialogue(call).service_chosen())
     _call_check(call)
     call.save()
     return call

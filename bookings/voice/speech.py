@@ -21,7 +21,7 @@ def ordinal(n: int) -> str:
     return f"{n}{_ORDINAL_SUFFIX.get(n % 10, 'th')}"
 
 
-def _clock(instant: dt.datetime) -> str:
+def _clock(instant: dt.datetime | dt.time) -> str:
     hour = instant.hour % 12 or 12
     return f"{hour}:{instant.minute:02d}" if instant.minute else str(hour)
 
@@ -100,8 +100,8 @@ _DAY_NAMES = {
 
 
 def _hhmm_spoken(value: str) -> str:
-    hour, minute = (int(part) for part in value.split(":"))
-    clock = f"{hour % 12 or 12}" + (f":{minute:02d}" if minute else "")
+    wall = dt.time.fromisoformat(value)
+    clock, hour = _clock(wall), wall.hour
     if hour < 12:
         return f"{clock} in the morning"
     return f"{clock} in the {'afternoon' if hour < 18 else 'evening'}"  # closing at 5: afternoon
