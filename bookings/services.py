@@ -28,7 +28,8 @@ from customers.models import Customer, ServiceLocation
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.errors import ApplicationError, Conflict, NotFound
 from dispatchnode.core.models import Sequence
-from dispatchnode.core.services import outbox_emit, sequence_next
+from dispatchnode.core.outbox import outbox_emit
+from dispatchnode.core.services import sequence_next
 
 JOB_NUMBER_PREFIX = "J-"
 JOB_NUMBER_FLOOR = 10000  # the first job is J-10001, as in the demo seed

@@ -41,7 +41,7 @@ from customers.matching import (
 from customers.models import ContactPoint, Customer, ServiceLocation, Source
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.errors import ApplicationError
-from dispatchnode.core.services import outbox_emit
+from dispatchnode.core.outbox import outbox_emit
 
 CANDIDATE_LIMIT = 200
 

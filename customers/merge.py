@@ -25,7 +25,7 @@ from django.utils import timezone
 from customers.models import ContactPoint, Customer, CustomerMerge, DuplicateReview
 from dispatchnode.accounts.models import Organization, User
 from dispatchnode.core.errors import ApplicationError, Conflict, NotFound
-from dispatchnode.core.services import outbox_emit
+from dispatchnode.core.outbox import outbox_emit
 
 # Relations to Customer the merge never moves: the merge's own bookkeeping.
 _NOT_MOVED = (Customer, CustomerMerge, DuplicateReview)

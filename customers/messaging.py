@@ -34,9 +34,11 @@ SDK stays the tool for webhook signatures (`RequestValidator`) in `bookings.voic
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import logging
 import uuid
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -54,8 +56,9 @@ from dispatchnode.core.http import (
     ProviderError,
 )
 from dispatchnode.core.models import OutboxEvent
+from dispatchnode.core.outbox import outbox_emit, outbox_register
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
-from dispatchnode.core.services import RetryableDeliveryError, outbox_emit, outbox_register
+from dispatchnode.core.retry import RetryableDeliveryError
 
 if TYPE_CHECKING:
     from bookings.models import Job
@@ -159,38 +162,62 @@ def _opted_out(*, organization: Organization, e164: str) -> bool:
 # --- Outbox handler -------------------------------------------------------------------------
 
 
-@outbox_register(SMS_TOPIC)
+@outbox_register(SMS_TOPIC, key="sms.send")
 def sms_deliver(event: OutboxEvent) -> None:
-    """Send the message of one `message.sms` event, once.
+    """Send the message of one `message.sms` event, at most once at Twilio.
 
-    Runs inside the outbox's delivery transaction: a raised `RetryableDeliveryError` rolls back
-    this attempt's writes and the outbox retries with backoff, keeping the reason in the event's
-    `last_error`. Any other outcome is recorded on the message and the event is done.
+    Runs with no transaction open. Delivery is at least once (a worker can die anywhere), so:
+    1. a short transaction claims the message: `queued` becomes `sending`;
+    2. Twilio is called with no transaction or lock held;
+    3. a short transaction records its answer (`sent`, `failed` with the reason …).
+    A message found already `sending` was handed to Twilio by an attempt that did not live to
+    record the answer: Twilio's message list is asked first and a message it already has (same
+    sender, recipient and body, created since the claim) is adopted, not sent again.
+    A retryable failure raises `RetryableDeliveryError` and the outbox tries again later.
     """
-    message = (
-        Message.objects.select_for_update()
-        .filter(
-            organization_id=event.organization_id,
-            pk=event.payload.get("message"),
-            channel=Message.Channel.SMS,
-            direction=Message.Direction.OUTBOUND,
-        )
-        .first()
-    )
-    if message is None:
-        logger.warning(
-            "outbox event %s (org %s): SMS %s no longer exists; nothing to send",
-            event.pk,
-            event.organization_id,
-            event.payload.get("message"),
-        )
+    claim = _sms_claim(event)
+    if claim is None:
         return
-    if message.provider_message_id or message.status != Message.Status.QUEUED:
-        return  # already sent (or settled) by an earlier delivery of this event
+    message, resend = claim
     if settings.SMS_BACKEND == "console":
         _send_console(message)
     else:
-        _send_twilio(message)
+        _send_twilio(message, reconcile=resend)
+
+
+def _sms_claim(event: OutboxEvent) -> tuple[Message, bool] | None:
+    """Lock the event's message and mark it `sending`; (message, was it sending already)."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .select_related("organization")
+            .filter(
+                organization_id=event.organization_id,
+                pk=event.payload.get("message"),
+                channel=Message.Channel.SMS,
+                direction=Message.Direction.OUTBOUND,
+            )
+            .first()
+        )
+        if message is None:
+            logger.warning(
+                "outbox event %s (org %s): SMS %s no longer exists; nothing to send",
+                event.pk,
+                event.organization_id,
+                event.payload.get("message"),
+            )
+            return None
+        if message.provider_message_id or message.status not in (
+            Message.Status.QUEUED,
+            Message.Status.SENDING,
+        ):
+            return None  # already sent (or settled) by an earlier delivery of this event
+        resend = message.status == Message.Status.SENDING
+        if not resend:
+            message.status = Message.Status.SENDING
+            message.sent_at = timezone.now()  # when it was first handed over; reconcile window
+            message.save(update_fields=["status", "sent_at", "updated_at"])
+    return message, resend
 
 
 # --- Backends -------------------------------------------------------------------------------
@@ -219,7 +246,7 @@ class _TwilioHttpClient(HttpClient):
         return error
 
 
-def _send_twilio(message: Message) -> None:
+def _send_twilio(message: Message, *, reconcile: bool = False) -> None:
     organization = message.organization
     account_sid = organization.twilio_account_sid
     auth_token = organization.twilio_auth_token
@@ -229,10 +256,8 @@ def _send_twilio(message: Message) -> None:
     if not message.from_address:
         _record_failed(message, "The organisation has no active Twilio number to send from.")
         return
-    form = {"To": message.to_address, "From": message.from_address, "Body": message.body}
-    if settings.PUBLIC_BASE_URL:
-        form["StatusCallback"] = f"{settings.PUBLIC_BASE_URL}/twilio/sms/status"
     credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+    headers = {"Authorization": f"Basic {credentials}"}
     path = f"/{TWILIO_API_VERSION}/Accounts/{account_sid}/Messages.json"
     with _TwilioHttpClient(
         provider="twilio",
@@ -241,9 +266,16 @@ def _send_twilio(message: Message) -> None:
         timeout=float(settings.TWILIO_TIMEOUT),
     ) as client:
         try:
-            answer = client.post_json(
-                path, data=form, headers={"Authorization": f"Basic {credentials}"}
-            )
+            if reconcile:
+                found = _twilio_find_sent(client, message=message, path=path, headers=headers)
+                if found is not None:
+                    sid, status = _read_created(found)
+                    _record_sent(message, provider_id=sid, status=status, answer=found)
+                    return
+            form = {"To": message.to_address, "From": message.from_address, "Body": message.body}
+            if settings.PUBLIC_BASE_URL:
+                form["StatusCallback"] = f"{settings.PUBLIC_BASE_URL}/twilio/sms/status"
+            answer = client.post_json(path, data=form, headers=headers)
         except ProviderError as error:
             _handle_refusal(message, error)
             return
@@ -251,14 +283,48 @@ def _send_twilio(message: Message) -> None:
     _record_sent(message, provider_id=sid, status=status, answer=answer)
 
 
+def _twilio_find_sent(
+    client: HttpClient, *, message: Message, path: str, headers: dict
+) -> dict | None:
+    """The message Twilio already holds for this one, if an earlier attempt got it there.
+
+    Twilio's Messages list, filtered by To and From, newest first: a match has the same body
+    and was created no earlier than a minute before our first hand-over.
+    """
+    answer = client.get_json(
+        path,
+        params={"To": message.to_address, "From": message.from_address, "PageSize": 50},
+        headers=headers,
+    )
+    since = (message.sent_at or message.created_at) - dt.timedelta(minutes=1)
+    for item in (answer or {}).get("messages") or []:
+        if not isinstance(item, dict) or item.get("body") != message.body:
+            continue
+        try:
+            created = parsedate_to_datetime(str(item.get("date_created") or ""))
+        except (TypeError, ValueError):
+            continue
+        if created >= since.replace(microsecond=0):
+            return item
+    return None
+
+
 def _handle_refusal(message: Message, error: ProviderError) -> None:
     garbled_success = isinstance(error, InvalidResponse) and (
         error.status is None or 200 <= error.status < 300
     )
     if error.retryable or garbled_success:
-        # A 2xx that is not Twilio's JSON comes from something in between (a proxy's page):
-        # trying again is right, at the small risk of a duplicate if Twilio did accept it.
-        raise RetryableDeliveryError(f"SMS {message.pk} not sent yet: {error.message}") from error
+        retry = RetryableDeliveryError(
+            f"SMS {message.pk} not sent yet: {error.message}", retry_after=error.retry_after
+        )
+        if error.status is not None and not garbled_success:
+            # Twilio answered with an error of its own (5xx, 429): it did not take the message.
+            _record_retry(message, status=Message.Status.QUEUED, reason=error.message)
+        else:
+            # No answer, or one from something in between (a proxy's page): Twilio may have
+            # taken it. It stays `sending`, and the next attempt asks Twilio before sending.
+            _record_retry(message, status=Message.Status.SENDING, reason=error.message)
+        raise retry from error
     if error.status is None or not 400 <= error.status < 500:
         # Our configuration (a bad TWILIO_API_BASE_URL, a redirect): dead-letter the event with
         # the reason; it can be replayed once the setting is fixed.
@@ -312,6 +378,15 @@ def _record_sent(
         message.error = f"Twilio error {answer.get('error_code')}: {answer.get('error_message')}"
     message.full_clean()
     message.save(update_fields=["provider_message_id", "status", "sent_at", "error", "updated_at"])
+
+
+def _record_retry(message: Message, *, status: str, reason: str) -> None:
+    """Keep why this attempt did not send it, on the message the office sees."""
+    message.status = status
+    message.error = f"Not sent yet, will retry: {reason}"
+    if status == Message.Status.QUEUED:
+        message.sent_at = None
+    message.save(update_fields=["status", "error", "sent_at", "updated_at"])
 
 
 def _record_failed(message: Message, reason: str) -> None:

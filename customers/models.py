@@ -255,6 +255,9 @@ class Message(TenantModel):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        # Handed to the provider by a delivery that has not recorded the answer yet: a
+        # redelivery asks the provider before sending again.
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"

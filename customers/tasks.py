@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 
 from celery import shared_task
 
@@ -11,6 +10,7 @@ from customers import services
 from customers.geocoding import ZipCentroidGeocoder
 from customers.models import ServiceLocation
 from dispatchnode.core.http import ProviderError
+from dispatchnode.core.retry import retry_decide
 
 logger = logging.getLogger(__name__)
 
@@ -20,12 +20,13 @@ MAX_RETRY_COUNTDOWN = 300.0
 
 
 def retry_countdown(*, error: ProviderError, retries: int) -> float:
-    """The provider's Retry-After when it gave one, else exponential backoff with jitter
-    (15 s, 30 s, 60 s…), both capped at `MAX_RETRY_COUNTDOWN`."""
-    if error.retry_after is not None:
-        return min(error.retry_after, MAX_RETRY_COUNTDOWN)
-    backoff = 15.0 * 2**retries
-    return min(backoff + random.uniform(0, backoff / 4), MAX_RETRY_COUNTDOWN)
+    """The one retry policy (`dispatchnode.core.retry`): the provider's Retry-After when it gave
+    one, else exponential backoff with jitter (15 s, 30 s, 60 s…), capped at
+    `MAX_RETRY_COUNTDOWN`."""
+    decision = retry_decide(
+        error, attempt=retries + 1, max_attempts=retries + 2, base=15.0, cap=MAX_RETRY_COUNTDOWN
+    )
+    return decision.delay
 
 
 @shared_task(

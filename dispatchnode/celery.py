@@ -24,18 +24,20 @@ TASK_TIME_LIMIT = 6 * 60
 # Longer than the longest task and any countdown we allow, so Redis never redelivers live work.
 VISIBILITY_TIMEOUT = 15 * 60
 
-QUEUES = ("default", "integrations", "routing")
+QUEUES = ("default", "outbox", "integrations", "routing")
 
 BEAT_SCHEDULE = {
+    # Commits kick the relay at once; this sweep picks up retries that came due and kicks
+    # lost while the broker was down.
     "outbox-relay": {
         "task": "core.outbox_relay",
-        "schedule": 5.0,
-        "options": {"queue": "default", "expires": 30},
+        "schedule": 10.0,
+        "options": {"queue": "outbox", "expires": 30},
     },
-    "outbox-purge-delivered": {
-        "task": "core.outbox_purge_delivered",
+    "outbox-purge": {
+        "task": "core.outbox_purge",
         "schedule": 6 * 60 * 60.0,
-        "options": {"queue": "default", "expires": 600},
+        "options": {"queue": "outbox", "expires": 600},
     },
 }
 
@@ -60,6 +62,7 @@ app.conf.update(
     task_default_queue="default",
     task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
     task_routes={
+        "core.outbox_*": {"queue": "outbox"},
         "integrations.*": {"queue": "integrations"},
         "routing.*": {"queue": "routing"},
         # Geocoding calls a third-party provider: keep it off the default queue.

@@ -293,7 +293,17 @@ LLM_TIMEOUT_SECONDS = voice_brain_check(
     brain=VOICE_BRAIN, base_url=LLM_BASE_URL, timeout=env_str("LLM_TIMEOUT_SECONDS", "4")
 )
 
+# The outbox relay (docs/operations.md): attempts before a delivery is dead-lettered, how many
+# deliveries one claim leases and for how long (longer than a batch can take), how long one
+# relay run keeps claiming, and how long delivered or never-routed events are kept.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 20)
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
+OUTBOX_RELAY_SECONDS = env_int("OUTBOX_RELAY_SECONDS", 60)
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 30)
+for _name in ("OUTBOX_MAX_ATTEMPTS", "OUTBOX_BATCH_SIZE", "OUTBOX_LEASE_SECONDS"):
+    if globals()[_name] <= 0:
+        raise ConfigError(f"{_name} must be a positive whole number, got {globals()[_name]}")
 
 # Geocoding of service locations: "zip" (offline ZIP centroids), "census" or "nominatim"; the
 # HTTP ones fall back to ZIP centroids when they find nothing.

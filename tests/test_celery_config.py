@@ -19,7 +19,7 @@ from dispatchnode import celery as celery_module
 from dispatchnode.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
-QUEUES = {"default", "integrations", "routing"}
+QUEUES = {"default", "outbox", "integrations", "routing"}
 
 
 @pytest.fixture(scope="module")

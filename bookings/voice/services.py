@@ -419,6 +419,7 @@ def sms_inbound_record(
 # A later callback never moves a message back: delivered stays delivered if "sent" arrives late.
 _SMS_RANK = {
     Message.Status.QUEUED: 0,
+    Message.Status.SENDING: 0,
     Message.Status.SENT: 1,
     Message.Status.DELIVERED: 2,
     Message.Status.UNDELIVERED: 2,

@@ -3,70 +3,115 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils.text import Truncator
 
 from dispatchnode.core.admin_base import ADMIN_ROLES, TenantAdmin, may_act
-from dispatchnode.core.models import OutboxEvent, Sequence
-from dispatchnode.core.services import outbox_replay
+from dispatchnode.core.models import (
+    OutboxDelivery,
+    OutboxDeliveryAttempt,
+    OutboxEvent,
+    Sequence,
+)
+from dispatchnode.core.outbox import outbox_replay
+
+
+class OutboxDeliveryInline(admin.TabularInline):
+    model = OutboxDelivery
+    extra = 0
+    can_delete = False
+    fields = ("subscriber", "status", "attempts", "next_attempt_at", "delivered_at", "last_error")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(TenantAdmin):
-    """Read-only: rows are written by services and the relay. Replay puts events back."""
+    """Read-only: events are written by services; their deliveries show who got them."""
+
+    read_only = True
+    view_roles = ADMIN_ROLES
+    edit_roles = ()
+    list_display = ("id", "topic", "routing", "aggregate", "created_at")
+    list_display_links = ("id", "topic")
+    list_filter = ("routing", "topic", "aggregate_type")
+    search_fields = ("topic", "aggregate_type", "=aggregate_id")
+    date_hierarchy = "created_at"
+    list_select_related = ()
+    ordering = ("-id",)
+    inlines = [OutboxDeliveryInline]
+
+    @admin.display(description="Aggregate")
+    def aggregate(self, event: OutboxEvent) -> str:
+        return f"{event.aggregate_type} {event.aggregate_id}".strip()
+
+
+@admin.register(OutboxDelivery)
+class OutboxDeliveryAdmin(TenantAdmin):
+    """One subscriber's copy of an event: the dead-letter queue, with replay."""
 
     read_only = True
     view_roles = ADMIN_ROLES
     edit_roles = ()
     list_display = (
         "id",
+        "subscriber",
         "topic",
         "status",
         "attempts",
         "next_attempt_at",
         "delivered_at",
         "dead_at",
-        "aggregate",
         "error",
-        "created_at",
     )
-    list_display_links = ("id", "topic")
-    list_filter = ("status", "topic", "aggregate_type")
-    search_fields = ("topic", "aggregate_type", "=aggregate_id", "last_error")
-    date_hierarchy = "created_at"
-    list_select_related = ()
+    list_display_links = ("id", "subscriber")
+    list_filter = ("status", "subscriber", "event__topic")
+    search_fields = ("subscriber", "event__topic", "=aggregate_key", "last_error")
+    list_select_related = ("event",)
     ordering = ("-id",)
     actions = ["replay"]
 
-    @admin.display(description="Aggregate")
-    def aggregate(self, event: OutboxEvent) -> str:
-        return f"{event.aggregate_type} {event.aggregate_id}".strip()
+    @admin.display(description="Topic", ordering="event__topic")
+    def topic(self, delivery: OutboxDelivery) -> str:
+        return delivery.event.topic
 
     @admin.display(description="Last error")
-    def error(self, event: OutboxEvent) -> str:
-        return Truncator(event.last_error).chars(80)
+    def error(self, delivery: OutboxDelivery) -> str:
+        return Truncator(delivery.last_error).chars(80)
 
     def has_replay_permission(self, request) -> bool:
         return may_act(request, ADMIN_ROLES)
 
-    @admin.action(description="Replay selected events (dead or waiting)", permissions=["replay"])
+    @admin.action(
+        description="Replay selected deliveries (dead or waiting)", permissions=["replay"]
+    )
     def replay(self, request, queryset):
-        """Delivered events are left alone; the rows are locked so a running relay is not raced."""
-        with transaction.atomic():
-            events = list(
-                queryset.model.objects.select_for_update()
-                .filter(pk__in=queryset.values("pk"))
-                .exclude(status=OutboxEvent.Status.DELIVERED)
-                .order_by("pk")
-            )
-            for event in events:
-                outbox_replay(event=event)
-        skipped = queryset.count() - len(events)
+        """Delivered ones are left alone."""
+        chosen = list(queryset.exclude(status=OutboxDelivery.Status.DELIVERED).order_by("pk"))
+        for delivery in chosen:
+            outbox_replay(delivery=delivery)
+        skipped = queryset.count() - len(chosen)
         self.message_user(
             request,
-            f"Replayed {len(events)} event(s); skipped {skipped} already delivered.",
-            messages.SUCCESS if events else messages.WARNING,
+            f"Replayed {len(chosen)} deliveries; skipped {skipped} already delivered.",
+            messages.SUCCESS if chosen else messages.WARNING,
         )
+
+
+@admin.register(OutboxDeliveryAttempt)
+class OutboxDeliveryAttemptAdmin(TenantAdmin):
+    """Every try of every delivery: the sync log."""
+
+    read_only = True
+    view_roles = ADMIN_ROLES
+    edit_roles = ()
+    list_display = ("id", "delivery", "number", "outcome", "duration_ms", "created_at", "error")
+    list_filter = ("outcome", "delivery__subscriber")
+    search_fields = ("delivery__subscriber", "error")
+    list_select_related = ("delivery",)
+    ordering = ("-id",)
 
 
 @admin.register(Sequence)

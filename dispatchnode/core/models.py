@@ -78,11 +78,46 @@ class Sequence(TenantModel):
 
 
 class OutboxEvent(TenantModel):
-    """A side effect waiting to leave the process, written in the business transaction.
+    """A fact another part of the system may care about, written in the business transaction.
 
-    The relay task picks due rows with `FOR UPDATE SKIP LOCKED`, hands each to the handlers
-    registered for its topic, and records the outcome. A row that failed its last attempt is
-    dead-lettered (`dead_at`, `last_error`) and can be replayed.
+    The row is immutable: topic, aggregate and payload. Who receives it lives in
+    `OutboxDelivery`, one row per subscriber, so one failing subscriber never makes another run
+    twice. An event that nobody subscribed to when it was written is `unrouted`: kept, not
+    "delivered", so a subscriber added later can be backfilled from it (`outbox_backfill`).
+    """
+
+    class Routing(models.TextChoices):
+        ROUTED = "routed", "Routed to its subscribers"
+        UNROUTED = "unrouted", "No subscriber yet"
+
+    topic = models.CharField(max_length=80)
+    aggregate_type = models.CharField(max_length=60, blank=True)
+    aggregate_id = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    routing = models.CharField(max_length=10, choices=Routing.choices, default=Routing.ROUTED)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["organization", "topic", "id"], name="core_outbox_topic_idx"),
+            models.Index(fields=["organization", "aggregate_type", "aggregate_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.pk}"
+
+    @property
+    def aggregate_key(self) -> str:
+        return f"{self.aggregate_type}:{self.aggregate_id}" if self.aggregate_id else ""
+
+
+class OutboxDelivery(TenantModel):
+    """One subscriber's copy of one event: its own status, attempts, lease and dead letter.
+
+    A relay claims due rows with a lease (`leased_until`, `lease_token`) in a short transaction,
+    runs the subscriber with no transaction open and records the outcome in another. A delivery
+    waits while an earlier event's delivery for the same subscriber and aggregate is pending, so
+    each subscriber sees one object's events in order, retries included.
     """
 
     class Status(models.TextChoices):
@@ -90,27 +125,63 @@ class OutboxEvent(TenantModel):
         DELIVERED = "delivered", "Delivered"
         DEAD = "dead", "Dead-lettered"
 
-    topic = models.CharField(max_length=80, db_index=True)
-    aggregate_type = models.CharField(max_length=60, blank=True)
-    aggregate_id = models.CharField(max_length=64, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=120)
+    # The event's "type:id", copied so the ordering check needs no join ("" = no order).
+    aggregate_key = models.CharField(max_length=130, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True)
     last_error = models.TextField(blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     dead_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name_plural = "outbox deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "subscriber"], name="core_outbox_delivery_unique"
+            )
+        ]
         indexes = [
             models.Index(
-                fields=["status", "next_attempt_at"],
-                name="core_outbox_due_idx",
+                fields=["next_attempt_at"],
+                name="core_delivery_due_idx",
                 condition=models.Q(status="pending"),
             ),
-            models.Index(fields=["organization", "aggregate_type", "aggregate_id"]),
+            models.Index(
+                fields=["organization", "subscriber", "aggregate_key", "event"],
+                name="core_delivery_order_idx",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["organization", "subscriber", "status"]),
         ]
 
     def __str__(self) -> str:
-        return f"{self.topic} #{self.pk} ({self.status})"
+        return f"{self.subscriber} ← event {self.event_id} ({self.status})"
+
+
+class OutboxDeliveryAttempt(TenantModel):
+    """One try of one delivery: when, how long, and what came of it (the sync log's rows)."""
+
+    class Outcome(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        RETRY = "retry", "Failed, will retry"
+        DEAD = "dead", "Failed, dead-lettered"
+
+    delivery = models.ForeignKey(
+        OutboxDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    number = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} try {self.number}: {self.outcome}"

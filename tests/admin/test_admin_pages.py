@@ -18,8 +18,15 @@ from bookings.models import CallSession, CallTurn
 from customers.models import Message
 from dispatchnode.accounts.models import ApiToken, Organization, User
 from dispatchnode.accounts.services import api_token_issue
-from dispatchnode.core.models import OutboxEvent, Sequence, TenantModel
-from dispatchnode.core.services import outbox_emit, sequence_next
+from dispatchnode.core.models import (
+    OutboxDelivery,
+    OutboxDeliveryAttempt,
+    OutboxEvent,
+    Sequence,
+    TenantModel,
+)
+from dispatchnode.core.outbox import outbox_emit
+from dispatchnode.core.services import sequence_next
 from tests import factories
 
 PROJECT_APPS = (
@@ -32,7 +39,15 @@ PROJECT_APPS = (
     "integrations",
 )
 # Rows written only by services, webhooks or the relay: viewable, never added by hand.
-NOT_ADDABLE = {OutboxEvent, Sequence, Message, CallSession, CallTurn}
+NOT_ADDABLE = {
+    OutboxEvent,
+    OutboxDelivery,
+    OutboxDeliveryAttempt,
+    Sequence,
+    Message,
+    CallSession,
+    CallTurn,
+}
 
 
 def _sequence(organization):
@@ -53,7 +68,23 @@ SPECIAL_BUILDERS = {
     OutboxEvent: lambda: outbox_emit(
         organization=factories.OrganizationFactory(), topic="test.admin", payload={"n": 1}
     ),
+    OutboxDelivery: lambda: _delivery(factories.OrganizationFactory()),
+    OutboxDeliveryAttempt: lambda: _attempt(factories.OrganizationFactory()),
 }
+
+
+def _attempt(organization):
+    delivery = _delivery(organization)
+    return OutboxDeliveryAttempt.objects.create(
+        organization=organization, delivery=delivery, number=1, outcome="retry", error="HTTP 500"
+    )
+
+
+def _delivery(organization):
+    event = outbox_emit(organization=organization, topic="test.admin", payload={"n": 1})
+    return OutboxDelivery.objects.create(
+        organization=organization, event=event, subscriber="test.admin", last_error="HTTP 500"
+    )
 
 
 def build_one(model):

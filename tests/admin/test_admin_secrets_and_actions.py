@@ -20,8 +20,8 @@ from dispatchnode.accounts.models import (
     hash_token_key,
 )
 from dispatchnode.accounts.services import api_token_issue
-from dispatchnode.core.models import OutboxEvent
-from dispatchnode.core.services import outbox_emit
+from dispatchnode.core.models import OutboxDelivery
+from dispatchnode.core.outbox import outbox_emit
 from tests import factories
 from tests.admin.test_admin_tenancy import inline_management
 
@@ -166,36 +166,45 @@ def test_revoke_action_revokes_only_live_tokens(staff_member, client_for):
     assert "Revoked 1 token(s)." in [str(m) for m in response.context["messages"]]
 
 
-def test_replay_action_requeues_dead_events_and_leaves_delivered_ones(staff_member, client_for):
-    # given a dead-lettered and a delivered event of the dispatcher's organisation
+def test_replay_action_requeues_dead_deliveries_and_leaves_delivered_ones(staff_member, client_for):
+    # given a dead-lettered and a delivered delivery of the dispatcher's organisation
     org = factories.OrganizationFactory()
-    dead = outbox_emit(organization=org, topic="test.replay")
-    delivered = outbox_emit(organization=org, topic="test.replay")
     died_at = timezone.now() - dt.timedelta(hours=1)
-    OutboxEvent.objects.filter(pk=dead.pk).update(
-        status=OutboxEvent.Status.DEAD, attempts=8, dead_at=died_at, last_error="HTTP 500"
-    )
-    OutboxEvent.objects.filter(pk=delivered.pk).update(
-        status=OutboxEvent.Status.DELIVERED, attempts=1, delivered_at=died_at
+    dead, delivered = (
+        OutboxDelivery.objects.create(
+            organization=org,
+            event=outbox_emit(organization=org, topic="test.replay"),
+            subscriber="test.replay",
+            **fields,
+        )
+        for fields in (
+            {"status": "dead", "attempts": 8, "dead_at": died_at, "last_error": "HTTP 500"},
+            {"status": "delivered", "attempts": 1, "delivered_at": died_at},
+        )
     )
     client = client_for(staff_member(org))
     before = timezone.now()
 
     # when the dispatcher replays both
     response = client.post(
-        reverse("admin:core_outboxevent_changelist"),
+        reverse("admin:core_outboxdelivery_changelist"),
         {"action": "replay", "_selected_action": [dead.pk, delivered.pk]},
         follow=True,
     )
 
     # then the dead one is pending and due now, with a fresh attempt budget; the other untouched
     dead.refresh_from_db()
-    assert (dead.status, dead.dead_at, dead.attempts) == (OutboxEvent.Status.PENDING, None, 0)
+    assert (dead.status, dead.dead_at, dead.attempts, dead.last_error) == (
+        OutboxDelivery.Status.PENDING,
+        None,
+        0,
+        "HTTP 500",
+    )
     assert before <= dead.next_attempt_at <= timezone.now()
-    assert OutboxEvent.objects.filter(pk=delivered.pk).values_list(
+    assert OutboxDelivery.objects.filter(pk=delivered.pk).values_list(
         "status", "attempts", "delivered_at"
-    ).get() == (OutboxEvent.Status.DELIVERED, 1, died_at)
-    assert "Replayed 1 event(s); skipped 1 already delivered." in [
+    ).get() == (OutboxDelivery.Status.DELIVERED, 1, died_at)
+    assert "Replayed 1 deliveries; skipped 1 already delivered." in [
         str(m) for m in response.context["messages"]
     ]
 

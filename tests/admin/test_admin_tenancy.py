@@ -10,12 +10,26 @@ from django.urls import reverse
 from bookings.models import CallTurn, Job
 from customers.models import ContactPoint, Customer, Message, ServiceLocation
 from dispatchnode.accounts.models import ApiToken, Membership, Organization, PhoneNumber
-from dispatchnode.core.models import OutboxEvent, Sequence, TenantModel
+from dispatchnode.core.models import (
+    OutboxDelivery,
+    OutboxDeliveryAttempt,
+    OutboxEvent,
+    Sequence,
+    TenantModel,
+)
 from tests import factories
 from tests.admin.test_admin_pages import REGISTERED, admin_url, build_one
 
 OWNER_ONLY_MODELS = {ApiToken, Membership}
-CHANGED_ONLY_BY_SUPERUSERS = {OutboxEvent, Sequence, Message, CallTurn, PhoneNumber}
+CHANGED_ONLY_BY_SUPERUSERS = {
+    OutboxEvent,
+    OutboxDelivery,
+    OutboxDeliveryAttempt,
+    Sequence,
+    Message,
+    CallTurn,
+    PhoneNumber,
+}
 TENANT_ADMINS = [m for m in REGISTERED if issubclass(m, TenantModel)]
 
 

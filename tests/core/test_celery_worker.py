@@ -11,7 +11,7 @@ from django.conf import settings
 
 from dispatchnode.celery import app
 from dispatchnode.core.models import OutboxEvent
-from dispatchnode.core.services import outbox_emit
+from dispatchnode.core.outbox import outbox_emit
 from dispatchnode.core.tasks import outbox_relay
 from tests import factories
 

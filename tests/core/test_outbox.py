@@ -1,5 +1,5 @@
-"""The transactional outbox: written with the business change, relayed after it, retried with
-backoff, dead-lettered with a reason, replayable, and never delivered twice by two relays."""
+"""The transactional outbox: an event per fact, a delivery per subscriber, leases, per-object
+order, one retry policy, dead letters with replay, backfill from a cursor."""
 
 from __future__ import annotations
 
@@ -9,78 +9,86 @@ import time
 from collections import Counter
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bookings.models import Skill
-from dispatchnode.core.models import OutboxEvent
-from dispatchnode.core.services import (
-    RetryableDeliveryError,
+from dispatchnode.core import outbox
+from dispatchnode.core.http import ProviderRejected, ProviderUnavailable, RateLimited
+from dispatchnode.core.models import OutboxDelivery, OutboxDeliveryAttempt, OutboxEvent
+from dispatchnode.core.outbox import (
+    outbox_backfill,
+    outbox_claim,
     outbox_emit,
-    outbox_relay_batch,
+    outbox_purge,
+    outbox_relay_run,
     outbox_replay,
 )
-from dispatchnode.core.tasks import outbox_relay
+from dispatchnode.core.retry import RetryableDeliveryError
 from tests import factories
 
 TOPIC = "test.outbox"
+Status = OutboxDelivery.Status
 
 
-def make_due(event: OutboxEvent) -> None:
-    OutboxEvent.objects.filter(pk=event.pk).update(
-        next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
-    )
+def make_due(*deliveries: OutboxDelivery | None) -> None:
+    rows = OutboxDelivery.objects.all()
+    if deliveries:
+        rows = rows.filter(pk__in=[d.pk for d in deliveries])
+    rows.update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
 
 
-def state(event: OutboxEvent) -> tuple:
-    event.refresh_from_db()
-    return event.status, event.attempts, event.last_error
+def state(delivery: OutboxDelivery) -> tuple:
+    delivery.refresh_from_db()
+    return delivery.status, delivery.attempts, delivery.last_error
+
+
+def delivery_of(event: OutboxEvent, key: str) -> OutboxDelivery:
+    return OutboxDelivery.objects.get(event=event, subscriber=key)
+
+
+def relay() -> outbox.RelayReport:
+    return outbox_relay_run(time_budget=30)
 
 
 # --- emit -----------------------------------------------------------------------------------
 
 
-def test_emit_writes_a_pending_row_in_the_callers_transaction(org, not_eager):
-    # given a customer
+def test_emit_writes_the_event_and_a_delivery_per_subscriber(org, outbox_handlers, not_eager):
+    # given two subscribers of a topic and a customer
+    outbox_handlers(TOPIC, key="a")(lambda event: None)
+    outbox_handlers(TOPIC, key="b")(lambda event: None)
     customer = factories.CustomerFactory(organization=org)
-    before = timezone.now()
 
-    # when an event about it is emitted inside a business transaction
+    # when an event about the customer is emitted inside a business transaction
     with transaction.atomic():
-        event = outbox_emit(
-            organization=org, topic="customer.created", payload={"id": 7}, aggregate=customer
-        )
+        event = outbox_emit(organization=org, topic=TOPIC, payload={"id": 7}, aggregate=customer)
 
-    # then a pending, due row holds it
-    row = OutboxEvent.objects.values(
-        "organization_id",
-        "topic",
-        "payload",
-        "aggregate_type",
-        "aggregate_id",
-        "status",
-        "attempts",
-        "last_error",
-        "delivered_at",
-        "dead_at",
-    ).get()
-    assert row == {
+    # then the event holds the fact and each subscriber has a pending delivery of it
+    assert OutboxEvent.objects.values(
+        "organization_id", "topic", "payload", "aggregate_type", "aggregate_id", "routing"
+    ).get() == {
         "organization_id": org.pk,
-        "topic": "customer.created",
+        "topic": TOPIC,
         "payload": {"id": 7},
         "aggregate_type": "customers.customer",
         "aggregate_id": str(customer.pk),
-        "status": OutboxEvent.Status.PENDING,
-        "attempts": 0,
-        "last_error": "",
-        "delivered_at": None,
-        "dead_at": None,
+        "routing": OutboxEvent.Routing.ROUTED,
     }
-    assert before <= event.next_attempt_at <= timezone.now()
+    assert sorted(
+        OutboxDelivery.objects.values_list(
+            "subscriber", "status", "attempts", "aggregate_key", "event_id", "organization_id"
+        )
+    ) == [
+        ("a", Status.PENDING, 0, f"customers.customer:{customer.pk}", event.pk, org.pk),
+        ("b", Status.PENDING, 0, f"customers.customer:{customer.pk}", event.pk, org.pk),
+    ]
 
 
-def test_emit_is_rolled_back_with_the_caller(org, not_eager):
+def test_emit_is_rolled_back_with_the_caller(org, outbox_handlers, not_eager):
     # given a business transaction that emits an event and then fails
+    outbox_handlers(TOPIC)(lambda event: None)
+
     def business_change():
         with transaction.atomic():
             outbox_emit(organization=org, topic=TOPIC)
@@ -90,231 +98,360 @@ def test_emit_is_rolled_back_with_the_caller(org, not_eager):
     with pytest.raises(RuntimeError, match="business rule broken"):
         business_change()
 
-    # then no event is left behind
-    assert OutboxEvent.objects.count() == 0
+    # then neither the event nor its delivery is left behind
+    assert (OutboxEvent.objects.count(), OutboxDelivery.objects.count()) == (0, 0)
 
 
-def test_embedded_mode_schedules_a_relay_after_commit_and_queue_mode_does_not(
-    org, settings, django_capture_on_commit_callbacks
+@pytest.mark.parametrize("eager", [True, False])
+def test_a_transaction_kicks_the_relay_once_on_commit_in_both_modes(
+    org, outbox_handlers, settings, django_capture_on_commit_callbacks, eager
 ):
-    # given embedded mode (no broker)
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    # given inline or broker mode and a subscriber
+    settings.CELERY_TASK_ALWAYS_EAGER = eager
+    outbox_handlers(TOPIC)(lambda event: None)
 
-    # when an event is emitted, then again in queue mode
-    with django_capture_on_commit_callbacks() as embedded:
-        outbox_emit(organization=org, topic=TOPIC)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    with django_capture_on_commit_callbacks() as queued:
-        outbox_emit(organization=org, topic=TOPIC)
+    # when one transaction emits three events
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for _ in range(3):
+            outbox_emit(organization=org, topic=TOPIC)
 
-    # then only embedded mode relays on commit; queue mode leaves it to beat
-    assert embedded == [outbox_relay.delay]
-    assert queued == []
+    # then one kick is scheduled for its commit (beat only sweeps)
+    assert callbacks == [outbox._kick]
 
 
-# --- relay ------------------------------------------------------------------------------------
+def test_a_topic_nobody_subscribes_to_is_kept_unrouted_not_delivered(
+    org, outbox_handlers, django_capture_on_commit_callbacks, not_eager
+):
+    # given no subscriber of a topic
+    # when an event is emitted on it and the relay runs
+    with django_capture_on_commit_callbacks() as callbacks:
+        event = outbox_emit(organization=org, topic="job.created", payload={"job": 1})
+    report = relay()
+
+    # then it is recorded as unrouted, no delivery exists and nothing was kicked
+    event.refresh_from_db()
+    assert event.routing == OutboxEvent.Routing.UNROUTED
+    assert OutboxDelivery.objects.count() == 0
+    assert (report.claimed, callbacks) == (0, [])
 
 
-def test_relay_delivers_to_registered_handlers_and_marks_delivered(org, outbox_handlers, not_eager):
-    # given a handler for a topic, two events on it and one on a topic nobody handles
+def test_a_subscriber_added_later_is_backfilled_from_a_cursor(org, outbox_handlers, not_eager):
+    # given three job.created events nobody received, and another organisation's one
+    early = [outbox_emit(organization=org, topic="job.created", payload={"n": n}) for n in range(3)]
+    outbox_emit(organization=factories.OrganizationFactory(), topic="job.created")
     seen = []
-    outbox_handlers(TOPIC)(lambda event: seen.append((event.pk, event.payload)))
-    first = outbox_emit(organization=org, topic=TOPIC, payload={"n": 1})
-    second = outbox_emit(organization=org, topic=TOPIC, payload={"n": 2})
-    unhandled = outbox_emit(organization=org, topic="test.nobody-listens")
-    before = timezone.now()
+    outbox_handlers("job.created", key="crm.late")(lambda event: seen.append(event.payload["n"]))
 
-    # when the relay runs twice
-    delivered = outbox_relay_batch()
-    again = outbox_relay_batch()
+    # when it is backfilled from after the first event, then again from the cursor it returned
+    first = outbox_backfill(organization=org, subscriber="crm.late", after_event_id=early[0].pk)
+    again = outbox_backfill(organization=org, subscriber="crm.late", after_event_id=first.cursor)
+    relay()
 
-    # then each handled event reached the handler once, in order, and every row is delivered
-    assert (delivered, again) == (3, 0)
-    assert seen == [(first.pk, {"n": 1}), (second.pk, {"n": 2})]
-    for event in (first, second, unhandled):
-        assert state(event) == (OutboxEvent.Status.DELIVERED, 1, "")
-        assert before <= event.delivered_at <= timezone.now()
-        assert event.dead_at is None
+    # then it received the two events after the cursor, in order, once, and only ours
+    assert (first.created, first.cursor) == (2, early[2].pk)
+    assert (again.created, again.cursor) == (0, early[2].pk)
+    assert seen == [1, 2]
+    assert list(
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in early])
+        .order_by("pk")
+        .values_list("routing", flat=True)
+    ) == [OutboxEvent.Routing.UNROUTED, OutboxEvent.Routing.ROUTED, OutboxEvent.Routing.ROUTED]
 
 
-def test_relay_leaves_events_that_are_not_due(org, outbox_handlers, not_eager):
-    # given an event scheduled for later
-    seen = []
-    outbox_handlers(TOPIC)(seen.append)
+# --- one delivery per subscriber -------------------------------------------------------------
+
+
+def test_two_subscribers_one_failing_the_other_delivers_once(org, outbox_handlers, not_eager):
+    # given two subscribers, the second failing retryably every time
+    calls = Counter()
+
+    @outbox_handlers(TOPIC, key="good")
+    def good(event):
+        calls["good"] += 1
+
+    @outbox_handlers(TOPIC, key="flaky")
+    def flaky(event):
+        calls["flaky"] += 1
+        raise RetryableDeliveryError("upstream 503")
+
     event = outbox_emit(organization=org, topic=TOPIC)
-    OutboxEvent.objects.filter(pk=event.pk).update(
-        next_attempt_at=timezone.now() + dt.timedelta(minutes=5)
+
+    # when the relay runs three times, each time after the retry came due
+    for _ in range(3):
+        relay()
+        make_due()
+
+    # then the good subscriber ran once, the failing one three times
+    assert calls == {"good": 1, "flaky": 3}
+    assert state(delivery_of(event, "good")) == (Status.DELIVERED, 1, "")
+    assert state(delivery_of(event, "flaky")) == (
+        Status.PENDING,
+        3,
+        "RetryableDeliveryError: upstream 503",
     )
+    assert list(
+        OutboxDeliveryAttempt.objects.filter(delivery__subscriber="flaky").values_list(
+            "number", "outcome"
+        )
+    ) == [(1, "retry"), (2, "retry"), (3, "retry")]
+
+
+def test_a_subscriber_runs_with_no_transaction_open(outbox_handlers, not_eager, transactional_db):
+    # given a subscriber that notes whether a transaction is open while it runs
+    org = factories.OrganizationFactory()
+    seen = []
+    outbox_handlers(TOPIC)(lambda event: seen.append(connection.in_atomic_block))
+    outbox_emit(organization=org, topic=TOPIC)
+
+    # when the relay delivers it
+    relay()
+
+    # then the subscriber could call the network without holding a transaction or its locks
+    assert seen == [False]
+
+
+# --- order per (subscriber, object) ---------------------------------------------------------
+
+
+def test_order_per_object_holds_through_retries(org, outbox_handlers, not_eager):
+    # given a subscriber whose first delivery fails once, and two events about one appointment
+    # (booked, then cancelled) plus one about another object
+    seen = []
+    failures = {"left": 1}
+
+    @outbox_handlers("x.booked", key="crm")
+    @outbox_handlers("x.cancelled", key="crm")
+    def crm(event):
+        if event.topic == "x.booked" and failures["left"]:
+            failures["left"] -= 1
+            raise RetryableDeliveryError("timeout")
+        seen.append((event.topic, event.aggregate_id))
+
+    job, other = factories.JobFactory(organization=org), factories.JobFactory(organization=org)
+    outbox_emit(organization=org, topic="x.booked", aggregate=job)
+    outbox_emit(organization=org, topic="x.cancelled", aggregate=job)
+    outbox_emit(organization=org, topic="x.booked", aggregate=other)
+
+    # when the relay runs, the retry comes due, and it runs again
+    relay()
+    after_first = list(seen)
+    make_due()
+    relay()
+
+    # then the cancellation waited for the booking of the same job; the other job was not held
+    assert after_first == [("x.booked", str(other.pk))]
+    assert seen == [
+        ("x.booked", str(other.pk)),
+        ("x.booked", str(job.pk)),
+        ("x.cancelled", str(job.pk)),
+    ]
+
+
+# --- one retry policy -----------------------------------------------------------------------
+
+
+def test_a_retryable_provider_error_is_retried_and_retry_after_honoured(
+    org, outbox_handlers, not_eager
+):
+    # given subscribers failing with the HTTP client's typed errors
+    @outbox_handlers(TOPIC, key="limited")
+    def limited(event):
+        raise RateLimited("Twilio is limiting us.", provider="twilio", retry_after=42)
+
+    @outbox_handlers(TOPIC, key="down")
+    def down(event):
+        raise ProviderUnavailable("Twilio did not answer.", provider="twilio")
+
+    @outbox_handlers(TOPIC, key="refused")
+    def refused(event):
+        raise ProviderRejected("Twilio refused it (400).", provider="twilio", status=400)
+
+    event = outbox_emit(organization=org, topic=TOPIC)
+    before = timezone.now()
 
     # when the relay runs
-    delivered = outbox_relay_batch()
+    relay()
 
-    # then nothing happened
-    assert delivered == 0
-    assert seen == []
-    assert state(event) == (OutboxEvent.Status.PENDING, 0, "")
-
-
-def test_retryable_error_schedules_a_retry_with_growing_backoff(org, outbox_handlers, not_eager):
-    # given a handler that fails with a retryable error
-    calls = []
-
-    @outbox_handlers(TOPIC)
-    def flaky(event):
-        calls.append(event.pk)
-        raise RetryableDeliveryError("HTTP 503 from the CRM")
-
-    event = outbox_emit(organization=org, topic=TOPIC)
-
-    # when the relay runs, then runs again at once
-    before = timezone.now()
-    first = outbox_relay_batch()
-    after = timezone.now()
-    at_once = outbox_relay_batch()
-
-    # then the event is still pending, one attempt recorded, due again in 30 s, not retried yet
-    assert (first, at_once) == (0, 0)
-    assert calls == [event.pk]
-    assert state(event) == (
-        OutboxEvent.Status.PENDING,
-        1,
-        "RetryableDeliveryError: HTTP 503 from the CRM",
-    )
-    assert before + dt.timedelta(seconds=30) <= event.next_attempt_at
-    assert event.next_attempt_at <= after + dt.timedelta(seconds=30)
-    assert event.dead_at is None
-
-    # when it is due again and fails again
-    make_due(event)
-    before = timezone.now()
-    outbox_relay_batch()
-    after = timezone.now()
-
-    # then the backoff doubled
-    assert state(event)[:2] == (OutboxEvent.Status.PENDING, 2)
-    assert before + dt.timedelta(seconds=60) <= event.next_attempt_at
-    assert event.next_attempt_at <= after + dt.timedelta(seconds=60)
-    assert calls == [event.pk, event.pk]
+    # then the rate limit waits what the provider asked, the outage backs off (15 s + jitter),
+    # and the refusal is dead-lettered at once with its reason
+    rate, outage, refusal = (delivery_of(event, key) for key in ("limited", "down", "refused"))
+    for delivery in (rate, outage, refusal):
+        delivery.refresh_from_db()
+    assert rate.status == outage.status == Status.PENDING
+    assert 41 <= (rate.next_attempt_at - before).total_seconds() <= 43
+    assert 14 <= (outage.next_attempt_at - before).total_seconds() <= 20
+    assert (refusal.status, refusal.attempts) == (Status.DEAD, 1)
+    assert refusal.last_error == "ProviderRejected: Twilio refused it (400)."
 
 
-def test_non_retryable_error_dead_letters_at_once(org, outbox_handlers, not_eager):
-    # given a handler that rejects the event for good
-    calls = []
-
-    @outbox_handlers(TOPIC)
-    def strict(event):
-        calls.append(event.pk)
-        raise ValueError("payload has no customer id")
-
-    event = outbox_emit(organization=org, topic=TOPIC)
-    before = timezone.now()
-
-    # when the relay runs, then again with the event made due
-    outbox_relay_batch()
-    make_due(event)
-    outbox_relay_batch()
-
-    # then it was tried once and is dead with the reason
-    assert calls == [event.pk]
-    assert state(event) == (OutboxEvent.Status.DEAD, 1, "ValueError: payload has no customer id")
-    assert before <= event.dead_at <= timezone.now()
-    assert event.delivered_at is None
-
-
-def test_exhausting_the_attempts_dead_letters(org, outbox_handlers, settings, not_eager):
-    # given three allowed attempts and a handler that keeps timing out
-    settings.OUTBOX_MAX_ATTEMPTS = 3
-    calls = []
-
-    @outbox_handlers(TOPIC)
-    def down(event):
-        calls.append(event.attempts)
-        raise RetryableDeliveryError("timeout")
-
-    event = outbox_emit(organization=org, topic=TOPIC)
-
-    # when the relay tries whenever the event is due, four times
-    states = []
-    for _ in range(4):
-        make_due(event)
-        outbox_relay_batch()
-        states.append(state(event)[:2])
-
-    # then the third failure dead-lettered it and the fourth run left it alone
-    assert states == [
-        (OutboxEvent.Status.PENDING, 1),
-        (OutboxEvent.Status.PENDING, 2),
-        (OutboxEvent.Status.DEAD, 3),
-        (OutboxEvent.Status.DEAD, 3),
-    ]
-    assert calls == [1, 2, 3]  # `attempts` counts the one in progress
-    assert event.last_error == "RetryableDeliveryError: timeout"
-    assert event.dead_at is not None
-
-
-def test_replay_puts_a_dead_event_back_with_a_fresh_attempt_budget(
+def test_the_backoff_grows_and_the_last_attempt_dead_letters(
     org, outbox_handlers, settings, not_eager
 ):
-    # given an event dead after its last attempt, and a receiver that is back but still flaky
-    settings.OUTBOX_MAX_ATTEMPTS = 2
-    outcomes = [RetryableDeliveryError("down"), RetryableDeliveryError("down"), None, None]
-    outcomes.insert(2, RetryableDeliveryError("one more blip"))
+    # given three attempts allowed and a subscriber that always times out
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    outbox_handlers(TOPIC, key="slow")(lambda event: (_ for _ in ()).throw(TimeoutError("slow")))
+    delivery = delivery_of(outbox_emit(organization=org, topic=TOPIC), "slow")
+    waits = []
 
-    @outbox_handlers(TOPIC)
-    def receiver(event):
-        outcome = outcomes.pop(0)
-        if outcome is not None:
-            raise outcome
+    # when it is tried three times
+    for _ in range(3):
+        started = timezone.now()
+        relay()
+        delivery.refresh_from_db()
+        waits.append((delivery.next_attempt_at - started).total_seconds())
+        make_due(delivery)
 
+    # then the waits double (15 s, 30 s with up to 25 % jitter) and the third try gives up
+    assert 15 <= waits[0] <= 19
+    assert 30 <= waits[1] <= 38
+    assert (delivery.status, delivery.attempts) == (Status.DEAD, 3)
+    assert delivery.last_error == "Gave up after 3 attempts. TimeoutError: slow"
+    assert delivery.dead_at is not None
+
+
+def test_a_soft_time_limit_is_a_retry_and_hands_the_rest_of_the_batch_back(
+    org, outbox_handlers, not_eager
+):
+    # given three deliveries, the first cut by the task's soft time limit
+    seen = []
+
+    @outbox_handlers(TOPIC, key="sub")
+    def sub(event):
+        if event.payload["n"] == 0:
+            raise SoftTimeLimitExceeded()
+        seen.append(event.payload["n"])
+
+    events = [outbox_emit(organization=org, topic=TOPIC, payload={"n": n}) for n in range(3)]
+
+    # when the relay runs
+    report = relay()
+
+    # then the cut one will be retried (not dead), the relay stopped, the others are unleased
+    first = delivery_of(events[0], "sub")
+    assert state(first)[:2] == (Status.PENDING, 1)
+    assert first.last_error.startswith("The attempt ran out of time")
+    assert (report.stopped_early, seen) == (True, [])
+    assert list(
+        OutboxDelivery.objects.filter(event__in=events[1:]).values_list("lease_token", "attempts")
+    ) == [("", 0), ("", 0)]
+
+    # and the next relay delivers them
+    relay()
+    assert seen == [1, 2]
+
+
+def test_an_unknown_subscriber_dead_letters_with_the_reason(org, outbox_handlers, not_eager):
+    # given a delivery whose subscriber was removed from the code
+    outbox_handlers(TOPIC, key="gone")(lambda event: None)
     event = outbox_emit(organization=org, topic=TOPIC)
-    for _ in range(2):
-        make_due(event)
-        outbox_relay_batch()
-    assert state(event)[:2] == (OutboxEvent.Status.DEAD, 2)
+    del outbox._subscribers["gone"]
 
-    # when it is replayed
-    before = timezone.now()
-    outbox_replay(event=event)
-    replayed = state(event)
+    # when the relay runs
+    relay()
 
-    # then it is pending and due now, with its last error kept
-    assert replayed == (OutboxEvent.Status.PENDING, 0, "RetryableDeliveryError: down")
-    assert before <= event.next_attempt_at <= timezone.now()
-    assert event.dead_at is None
-
-    # when one more transient failure happens and then delivery succeeds
-    outbox_relay_batch()
-    after_blip = state(event)[:2]
-    make_due(event)
-    outbox_relay_batch()
-
-    # then the blip was retried, not dead-lettered, and the event is delivered
-    assert after_blip == (OutboxEvent.Status.PENDING, 1)
-    assert state(event) == (OutboxEvent.Status.DELIVERED, 2, "")
+    # then it is dead with a reason a person can act on
+    assert state(delivery_of(event, "gone")) == (
+        Status.DEAD,
+        1,
+        "LookupError: No subscriber named 'gone' is registered.",
+    )
 
 
-def test_a_failing_delivery_rolls_back_its_handlers_writes_only(org, outbox_handlers, not_eager):
-    # given two handlers on a topic: the first writes a row, the second fails for one event
-    @outbox_handlers(TOPIC)
-    def writer(event):
-        Skill.objects.create(organization=event.organization, code=f"s{event.pk}", name="x")
+# --- dead letters and replay ----------------------------------------------------------------
 
-    @outbox_handlers(TOPIC)
-    def picky(event):
-        if event.payload.get("bad"):
-            raise RetryableDeliveryError("receiver said 502")
 
-    bad = outbox_emit(organization=org, topic=TOPIC, payload={"bad": True})
-    good = outbox_emit(organization=org, topic=TOPIC, payload={})
+def test_replay_puts_a_dead_delivery_back_with_a_fresh_attempt_budget(
+    org, outbox_handlers, not_eager
+):
+    # given a dead delivery whose subscriber has since been fixed
+    broken = {"yes": True}
 
-    # when both are relayed in one batch
-    delivered = outbox_relay_batch()
+    @outbox_handlers(TOPIC, key="sub")
+    def sub(event):
+        if broken["yes"]:
+            raise ValueError("bad mapping")
 
-    # then only the good event's write is kept; the bad one's attempt is recorded
-    assert delivered == 1
-    assert list(Skill.objects.values_list("code", flat=True)) == [f"s{good.pk}"]
-    assert state(bad)[:2] == (OutboxEvent.Status.PENDING, 1)
-    assert state(good)[:2] == (OutboxEvent.Status.DELIVERED, 1)
+    delivery = delivery_of(outbox_emit(organization=org, topic=TOPIC), "sub")
+    relay()
+    assert state(delivery)[:2] == (Status.DEAD, 1)
+    broken["yes"] = False
+
+    # when it is replayed and the relay runs
+    outbox_replay(delivery=delivery)
+    replayed = state(delivery)
+    relay()
+
+    # then it was pending again with the reason kept, and is now delivered
+    assert replayed == (Status.PENDING, 0, "ValueError: bad mapping")
+    assert state(delivery) == (Status.DELIVERED, 1, "")
+
+
+# --- leases ---------------------------------------------------------------------------------
+
+
+def test_a_leased_delivery_is_not_claimed_again_until_its_lease_runs_out(
+    org, outbox_handlers, not_eager
+):
+    # given a delivery claimed by a relay that then died (never recorded an outcome)
+    seen = []
+    outbox_handlers(TOPIC, key="sub")(lambda event: seen.append(event.pk))
+    event = outbox_emit(organization=org, topic=TOPIC)
+    [claimed] = outbox_claim(limit=10, lease_seconds=60)
+
+    # when another relay runs during the lease, then after it ran out
+    during = relay()
+    OutboxDelivery.objects.filter(pk=claimed.pk).update(
+        leased_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    after = relay()
+
+    # then only the second run delivered it, once
+    assert (during.claimed, after.delivered, seen) == (0, 1, [event.pk])
+
+
+def test_an_outcome_from_a_relay_that_lost_its_lease_is_not_recorded(
+    org, outbox_handlers, not_eager
+):
+    # given a delivery claimed by a slow relay, whose lease ran out and was taken over
+    outbox_handlers(TOPIC, key="sub")(lambda event: None)
+    outbox_emit(organization=org, topic=TOPIC)
+    [slow] = outbox_claim(limit=10, lease_seconds=60)
+    OutboxDelivery.objects.filter(pk=slow.pk).update(
+        leased_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    [fresh] = outbox_claim(limit=10, lease_seconds=60)
+
+    # when the slow relay finishes after the new one delivered
+    outbox.outbox_deliver(delivery=fresh)
+    outbox.outbox_deliver(delivery=slow)
+
+    # then one attempt is on record
+    assert state(fresh) == (Status.DELIVERED, 1, "")
+    assert OutboxDeliveryAttempt.objects.count() == 1
+
+
+# --- purge ----------------------------------------------------------------------------------
+
+
+def test_purge_deletes_old_finished_events_only(org, outbox_handlers, not_eager):
+    # given old events: delivered, dead, never routed; and a recent delivered one
+    outbox_handlers("t.ok", key="ok")(lambda event: None)
+    outbox_handlers("t.bad", key="bad")(lambda event: (_ for _ in ()).throw(ValueError("no")))
+    done = outbox_emit(organization=org, topic="t.ok")
+    dead = outbox_emit(organization=org, topic="t.bad")
+    unrouted = outbox_emit(organization=org, topic="t.nobody")
+    relay()
+    OutboxEvent.objects.update(created_at=timezone.now() - dt.timedelta(days=40))
+    recent = outbox_emit(organization=org, topic="t.ok")
+    relay()
+
+    # when the purge runs with the 30-day retention
+    deleted = outbox_purge()
+
+    # then the old delivered and unrouted events are gone, the dead letter and recent one stay
+    assert deleted == 2
+    assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {dead.pk, recent.pk}
+    assert not OutboxEvent.objects.filter(pk__in=[done.pk, unrouted.pk]).exists()
 
 
 # --- concurrent relays (PostgreSQL: FOR UPDATE SKIP LOCKED) --------------------------------
@@ -322,80 +459,48 @@ def test_a_failing_delivery_rolls_back_its_handlers_writes_only(org, outbox_hand
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_relay_skips_events_another_relay_holds(outbox_handlers, not_eager):
-    # given ten due events, the first four locked by another relay's open transaction
+def test_concurrent_relays_never_deliver_twice(outbox_handlers, not_eager, settings):
+    # given 120 events for two subscribers, and small batches
+    settings.OUTBOX_BATCH_SIZE = 5
     org = factories.OrganizationFactory()
-    seen = []
-    outbox_handlers(TOPIC)(lambda event: seen.append(event.pk))
-    events = [outbox_emit(organization=org, topic=TOPIC) for _ in range(10)]
-    held, free = [e.pk for e in events[:4]], [e.pk for e in events[4:]]
-    locked, release = threading.Event(), threading.Event()
-
-    def other_relay():
-        try:
-            with transaction.atomic():
-                list(OutboxEvent.objects.select_for_update().filter(pk__in=held))
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=other_relay)
-    holder.start()
-    assert locked.wait(timeout=30)
-
-    # when this relay runs while the lock is held, then after it is released
-    during = outbox_relay_batch()
-    seen_during = list(seen)
-    release.set()
-    holder.join(timeout=30)
-    after = outbox_relay_batch()
-
-    # then it delivered the free ones without waiting, and the held ones afterwards
-    assert (during, after) == (6, 4)
-    assert seen_during == free
-    assert seen == free + held
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_relays_never_deliver_an_event_twice(outbox_handlers, not_eager):
-    # given 120 due events and a handler that records which relay delivered what
-    org = factories.OrganizationFactory()
-    deliveries: list[tuple[int, str]] = []
+    deliveries: list[tuple[str, int, str]] = []
     record = threading.Lock()
 
-    @outbox_handlers(TOPIC)
-    def slow(event):
-        time.sleep(0.002)
-        with record:
-            deliveries.append((event.pk, threading.current_thread().name))
+    def subscriber(name):
+        def handle(event):
+            time.sleep(0.001)
+            with record:
+                deliveries.append((name, event.pk, threading.current_thread().name))
 
+        return handle
+
+    outbox_handlers(TOPIC, key="one")(subscriber("one"))
+    outbox_handlers(TOPIC, key="two")(subscriber("two"))
     ids = [outbox_emit(organization=org, topic=TOPIC).pk for _ in range(120)]
-    relays = 4
-    barrier = threading.Barrier(relays)
+    barrier = threading.Barrier(4)
     errors = []
 
-    def relay():
+    def run():
         try:
             barrier.wait(timeout=30)
-            while outbox_relay_batch(limit=10):
+            while relay().claimed:
                 pass
         except Exception as exc:  # recorded and asserted below
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=relay, name=f"relay-{i}") for i in range(relays)]
+    threads = [threading.Thread(target=run, name=f"relay-{i}") for i in range(4)]
 
     # when four relays run at the same time until nothing is due
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=120)
 
-    # then every event was delivered exactly once, by relays working side by side
+    # then every (subscriber, event) was delivered exactly once, by relays side by side
     assert errors == []
-    assert Counter(pk for pk, _ in deliveries) == dict.fromkeys(ids, 1)
-    assert OutboxEvent.objects.filter(status=OutboxEvent.Status.DELIVERED).count() == 120
-    assert len({name for _, name in deliveries}) >= 2
+    expected = {(name, pk): 1 for pk in ids for name in ("one", "two")}
+    assert Counter((name, pk) for name, pk, _ in deliveries) == expected
+    assert OutboxDelivery.objects.filter(status=Status.DELIVERED).count() == 240
+    assert len({thread for _, _, thread in deliveries}) >= 2

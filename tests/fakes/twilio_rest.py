@@ -1,6 +1,7 @@
 """A local fake of Twilio's Messages REST resource (a real socket on 127.0.0.1, no mocks).
 
-`POST /2010-04-01/Accounts/{AccountSid}/Messages.json` answers as Twilio does (see
+`POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (and `GET`, the list filtered by `To` and
+`From`, newest first) answers as Twilio does (see
 /work/shared/reference/contracts.md §1.1-1.2): HTTP Basic auth with the account SID and auth
 token, a form-encoded body, `201` with the message resource (RFC 2822 dates, counts as strings)
 and the legacy error body `{"code", "message", "more_info", "status"}` otherwise:
@@ -79,6 +80,7 @@ class FakeTwilioRest(LocalHttpServer):
         self.blocked: set[str] = {"+15005550004"}
         self.initial_status = "queued"
         self.messages: list[dict[str, Any]] = []
+        self.lists = 0  # how often the Messages list was read (a redelivery's reconcile)
 
     # --- routing ---------------------------------------------------------------------------
 
@@ -90,6 +92,8 @@ class FakeTwilioRest(LocalHttpServer):
             reply = twilio_error(401, 20003, "Authenticate")
             reply.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
             return reply
+        if request.method == "GET":
+            return self._list(request.query)
         if request.method != "POST":
             return twilio_error(405, 20004, "Method not allowed")
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
@@ -139,6 +143,31 @@ class FakeTwilioRest(LocalHttpServer):
         with self._lock:
             self.messages.append({**resource, "status_callback": form.get("StatusCallback")})
         return Reply.json(resource, status=201)
+
+    def _list(self, query: dict[str, str]) -> Reply:
+        """The Messages list, newest first, filtered by `To` and `From` as Twilio does."""
+        to, sender = query.get("To", ""), query.get("From", "")
+        size = min(int(query.get("PageSize") or 50), 1000)
+        with self._lock:
+            found = [
+                {k: v for k, v in m.items() if k != "status_callback"}
+                for m in reversed(self.messages)
+                if (not to or m["to"] == to) and (not sender or m["from"] == sender)
+            ][:size]
+        with self._lock:
+            self.lists += 1
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
+        return Reply.json(
+            {
+                "messages": found,
+                "page": 0,
+                "page_size": size,
+                "uri": uri,
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+            }
+        )
 
     def _resource(self, *, to: str, sender: str, body: str) -> dict[str, Any]:
         sid = "SM" + uuid.uuid4().hex
