@@ -254,7 +254,10 @@ def _record(delivery: OutboxDelivery, *, error: BaseException | None, duration: 
         changes.update(status=OutboxDelivery.Status.DELIVERED, delivered_at=now, last_error="")
     else:
         decision = retry_decide(
-            error, attempt=attempt, max_attempts=settings.OUTBOX_MAX_ATTEMPTS, base=15.0
+            error,
+            attempt=attempt,
+            max_attempts=settings.OUTBOX_MAX_ATTEMPTS,
+            base=settings.OUTBOX_RETRY_BASE_SECONDS,
         )
         reason = decision.reason
         changes["last_error"] = reason

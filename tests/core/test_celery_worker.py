@@ -10,7 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from dispatchnode.celery import app
-from dispatchnode.core.models import OutboxEvent
+from dispatchnode.core.models import OutboxDelivery
 from dispatchnode.core.outbox import outbox_emit
 from dispatchnode.core.tasks import outbox_relay
 from tests import factories
@@ -39,20 +39,21 @@ def test_a_worker_delivers_an_outbox_event_through_redis(broker_for_tests, outbo
     ran_in: list[str] = []
     outbox_handlers(TOPIC)(lambda event: ran_in.append(threading.current_thread().name))
     event = outbox_emit(organization=factories.OrganizationFactory(), topic=TOPIC)
+    delivery = OutboxDelivery.objects.get(event=event)
 
     # when a worker runs in a thread and the relay task is sent through the broker
-    with start_worker(app, perform_ping_check=False, queues=["default"], shutdown_timeout=20):
+    with start_worker(app, perform_ping_check=False, queues=["outbox"], shutdown_timeout=20):
         outbox_relay.delay()
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
-            event.refresh_from_db()
-            if event.status != OutboxEvent.Status.PENDING:
+            delivery.refresh_from_db()
+            if delivery.status != OutboxDelivery.Status.PENDING:
                 break
             time.sleep(0.1)
 
     # then the worker (not this thread) ran the handler and the row is delivered
-    assert (event.status, event.attempts, event.last_error) == (
-        OutboxEvent.Status.DELIVERED,
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        OutboxDelivery.Status.DELIVERED,
         1,
         "",
     )
