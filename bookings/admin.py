@@ -38,11 +38,11 @@ def _refuse_overlap(form, cleaned: dict) -> dict:
     status = cleaned.get("status") or Appointment.Status.SCHEDULED
     if technician is None or start is None or end is None or end <= start:
         return cleaned
-    if status in Appointment.INACTIVE_STATUSES:
+    if status not in Appointment.ACTIVE_STATUSES:
         return cleaned
     clash = (
         Appointment.objects.filter(technician=technician, start__lt=end, end__gt=start)
-        .exclude(status__in=Appointment.INACTIVE_STATUSES)
+        .filter(status__in=Appointment.ACTIVE_STATUSES)
         .exclude(pk=form.instance.pk)
         .order_by("start")
         .first()

@@ -407,7 +407,7 @@ def _calendars(req: _Request, homes: dict[int, Point | None]) -> list[_Calendar]
         Appointment.objects.filter(
             organization=organization, technician_id__in=ids, start__lt=finish, end__gt=begin
         )
-        .exclude(status__in=Appointment.INACTIVE_STATUSES)
+        .filter(status__in=Appointment.ACTIVE_STATUSES)
         .order_by("start", "pk")
     )
     if req.job_id is not None:  # a job's own visit never blocks it: it can move by half an hour

@@ -129,7 +129,7 @@ def calendar_feed_appointments(
             start__lt=now + FEED_AHEAD,
             end__gt=now - FEED_PAST,
         )
-        .exclude(status__in=Appointment.INACTIVE_STATUSES)
+        .filter(status__in=Appointment.ACTIVE_STATUSES)
         .select_related("job", "job__service_type", "job__customer", "job__location")
         .order_by("start", "id")
     )

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
 from customers.models import Source
+from dispatchnode.core.constraints import PostgresExclusionConstraint, TsTzRange
 from dispatchnode.core.fields import HttpsURLField
 from dispatchnode.core.models import TenantModel
 
@@ -326,22 +328,37 @@ class Job(TenantModel):
         return f"{self.number} {self.service_type or ''}".strip()
 
 
+class AppointmentStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    DISPATCHED = "dispatched", "Dispatched"
+    EN_ROUTE = "en_route", "En route"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# The visits that occupy the technician's time: the exclusion constraint, the overlap checks and
+# the slot engine all read this one tuple (also `Appointment.ACTIVE_STATUSES` and
+# `bookings.rules.APPOINTMENT_ACTIVE_STATUSES`). Everything but cancelled.
+APPOINTMENT_ACTIVE_STATUSES = (
+    AppointmentStatus.SCHEDULED,
+    AppointmentStatus.DISPATCHED,
+    AppointmentStatus.EN_ROUTE,
+    AppointmentStatus.IN_PROGRESS,
+    AppointmentStatus.COMPLETED,
+)
+
+
 class Appointment(TenantModel):
     """A technician's visit for a job: internal start/end plus the window promised to the customer.
 
-    On PostgreSQL an exclusion constraint (migration `0003`) makes overlapping active appointments
-    of one technician impossible; booking services lock the technician row first.
+    On PostgreSQL an exclusion constraint (`bookings_appointment_no_overlap`, below) makes
+    overlapping active appointments of one technician impossible; booking services lock the
+    technician row first. The other status rules are in `bookings.rules`.
     """
 
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        DISPATCHED = "dispatched", "Dispatched"
-        EN_ROUTE = "en_route", "En route"
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-
-    INACTIVE_STATUSES = (Status.CANCELLED,)
+    Status = AppointmentStatus
+    ACTIVE_STATUSES = APPOINTMENT_ACTIVE_STATUSES
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="appointments")
     technician = models.ForeignKey(
@@ -369,6 +386,16 @@ class Appointment(TenantModel):
                 condition=Q(arrival_window_start__isnull=True)
                 | Q(arrival_window_end__gt=F("arrival_window_start")),
                 name="bookings_appt_window_order",
+            ),
+            # Half-open ranges: back-to-back visits (one ends at 10:00, the next starts) are fine.
+            PostgresExclusionConstraint(
+                name="bookings_appointment_no_overlap",
+                index_type="gist",
+                expressions=[
+                    ("technician", RangeOperators.EQUAL),
+                    (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=APPOINTMENT_ACTIVE_STATUSES),
             ),
         ]
 

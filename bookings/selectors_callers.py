@@ -28,6 +28,7 @@ from django.db.models import (
 )
 
 from bookings.models import Appointment, Job
+from bookings.rules import APPOINTMENT_OPEN_STATUSES, JOB_DONE_STATUSES
 from customers import selectors as customer_selectors
 from customers.models import Customer, CustomerNote, Equipment, ServiceLocation
 from dispatchnode.accounts.models import Organization
@@ -40,13 +41,6 @@ MAX_VISITS = 3
 MAX_UPCOMING = 5
 MAX_NOTES = 20
 
-DONE_STATUSES = (Job.Status.COMPLETED, Job.Status.INVOICED, Job.Status.CLOSED)
-ACTIVE_APPOINTMENT_STATUSES = (
-    Appointment.Status.SCHEDULED,
-    Appointment.Status.DISPATCHED,
-    Appointment.Status.EN_ROUTE,
-    Appointment.Status.IN_PROGRESS,
-)
 OPEN_INVOICE_STATUSES = (Invoice.Status.OPEN, Invoice.Status.PARTIALLY_PAID)
 
 
@@ -88,7 +82,9 @@ def caller_locations(*, organization: Organization, customer: Customer) -> list[
 def caller_last_visits(*, organization: Organization, customer: Customer) -> list[Job]:
     """Finished jobs, the most recently completed first."""
     return list(
-        Job.objects.filter(organization=organization, customer=customer, status__in=DONE_STATUSES)
+        Job.objects.filter(
+            organization=organization, customer=customer, status__in=JOB_DONE_STATUSES
+        )
         .select_related("service_type", "equipment")
         .order_by(F("completed_at").desc(nulls_last=True), "-created_at", "-id")[:MAX_VISITS]
     )
@@ -102,7 +98,7 @@ def caller_upcoming(
         Appointment.objects.filter(
             organization=organization,
             job__customer=customer,
-            status__in=ACTIVE_APPOINTMENT_STATUSES,
+            status__in=APPOINTMENT_OPEN_STATUSES,
             end__gte=now,
         )
         .select_related("technician", "job")

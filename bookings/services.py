@@ -5,7 +5,9 @@ Double-booking is impossible (DESIGN.md §3). Every write that decides about a t
 takes its locks in one order, so concurrent writers queue instead of deadlocking
 (reliability.md): the technician row(s) by id, then the job, then the appointment. Under the
 technician lock an overlap check tells a lost race from a bad request; the PostgreSQL exclusion
-constraint (migration 0003) is the backstop, caught in a savepoint. On SQLite every transaction
+constraint (`Appointment.Meta`) is the backstop, caught in a savepoint. Which statuses count, and
+how a job's status may change, is `bookings.rules`: every job status write here is checked by
+`job_transition_check` first. On SQLite every transaction
 begins IMMEDIATE (settings), which serialises writers the same way.
 
 A lost race is `SlotTaken` with fresh alternatives. They are searched after the transaction has
@@ -23,6 +25,14 @@ from django.utils import timezone
 
 from bookings.availability import Slot, slot_for, slots_find
 from bookings.models import Appointment, Job, ServiceType, Technician
+from bookings.rules import (
+    APPOINTMENT_ACTIVE_STATUSES,
+    APPOINTMENT_CANCELLABLE_STATUSES,
+    APPOINTMENT_OPEN_STATUSES,
+    APPOINTMENT_RESCHEDULABLE_STATUSES,
+    JOB_BOOKABLE_STATUSES,
+    job_transition_check,
+)
 from bookings.selectors import scheduling_policy_for
 from customers.models import Customer, ServiceLocation
 from dispatchnode.accounts.models import Organization
@@ -39,23 +49,6 @@ ALTERNATIVES = 3
 # (end after start, window in order; the database checks both again on insert): validating
 # either in `full_clean` would cost a query each per booking and prove nothing more.
 _LOCKED_RELATIONS = ["organization", "job", "technician"]
-
-# Appointments that hold the job: it is booked while one of these exists.
-OPEN_APPOINTMENT_STATUSES = (
-    Appointment.Status.SCHEDULED,
-    Appointment.Status.DISPATCHED,
-    Appointment.Status.EN_ROUTE,
-    Appointment.Status.IN_PROGRESS,
-)
-# The technician has not left yet: the visit can still move.
-RESCHEDULABLE_STATUSES = (Appointment.Status.SCHEDULED, Appointment.Status.DISPATCHED)
-CANCELLABLE_STATUSES = (
-    Appointment.Status.SCHEDULED,
-    Appointment.Status.DISPATCHED,
-    Appointment.Status.EN_ROUTE,
-)
-# Job states in which its visits are still being arranged.
-BOOKABLE_JOB_STATUSES = (Job.Status.REQUESTED, Job.Status.SCHEDULED, Job.Status.DISPATCHED)
 
 
 class SlotTaken(Conflict):
@@ -210,7 +203,7 @@ def _book(
     ]
     _lock_job(job)
     _check_job_bookable(job)
-    if job.appointments.filter(status__in=OPEN_APPOINTMENT_STATUSES).exists():
+    if job.appointments.filter(status__in=APPOINTMENT_OPEN_STATUSES).exists():
         raise Conflict(
             f"Job {job.number} is already booked; reschedule its appointment instead.",
             code="already_booked",
@@ -231,6 +224,7 @@ def _book(
     appointment.full_clean(exclude=_LOCKED_RELATIONS, validate_constraints=False)
     _save_or_race_lost(appointment)
     if job.status == Job.Status.REQUESTED:
+        job_transition_check(job=job, to=Job.Status.SCHEDULED)
         job.status = Job.Status.SCHEDULED
         job.save(update_fields=["status", "updated_at"])
     outbox_emit(
@@ -287,7 +281,7 @@ def _reschedule(
     job = appointment.job
     _lock_job(job)
     _lock_appointment(appointment, job=job, technicians=technicians)
-    if appointment.status not in RESCHEDULABLE_STATUSES:
+    if appointment.status not in APPOINTMENT_RESCHEDULABLE_STATUSES:
         raise Conflict(
             f"A visit that is {appointment.get_status_display().lower()} cannot be rescheduled.",
             code="not_reschedulable",
@@ -353,13 +347,13 @@ def appointment_cancel(
     _lock_appointment(appointment, job=job, technicians=technicians)
     if appointment.status == Appointment.Status.CANCELLED:
         return appointment
-    if appointment.status not in CANCELLABLE_STATUSES:
+    if appointment.status not in APPOINTMENT_CANCELLABLE_STATUSES:
         raise Conflict(
             f"A visit that is {appointment.get_status_display().lower()} cannot be cancelled.",
             code="not_cancellable",
         )
     others_open = (
-        job.appointments.filter(status__in=OPEN_APPOINTMENT_STATUSES)
+        job.appointments.filter(status__in=APPOINTMENT_OPEN_STATUSES)
         .exclude(pk=appointment.pk)
         .exists()
     )
@@ -368,16 +362,25 @@ def appointment_cancel(
             f"Job {job.number} has other open visits; cancel them before cancelling the job.",
             code="job_has_other_visits",
         )
+    # The job's next status, checked before anything is written.
+    if cancel_job:
+        job_to = Job.Status.CANCELLED
+    elif not others_open and job.status in Job.OPEN_STATUSES:
+        job_to = Job.Status.REQUESTED
+    else:
+        job_to = job.status
+    if job_to != job.status:
+        job_transition_check(job=job, to=job_to)
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = now
     appointment.save(update_fields=["status", "cancelled_at", "updated_at"])
-    if cancel_job:
+    if job_to == Job.Status.CANCELLED:
         job.status = Job.Status.CANCELLED
         job.cancelled_at = now
         job.cancel_reason = reason[:300]
         job.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
-    elif not others_open and job.status in Job.OPEN_STATUSES:
-        job.status = Job.Status.REQUESTED
+    elif job_to != job.status:
+        job.status = job_to
         job.save(update_fields=["status", "updated_at"])
     outbox_emit(
         organization=job.organization,
@@ -412,7 +415,7 @@ def _check_same_organization(*, technician: Technician, organization_id: int) ->
 
 
 def _check_job_bookable(job: Job) -> None:
-    if job.status not in BOOKABLE_JOB_STATUSES:
+    if job.status not in JOB_BOOKABLE_STATUSES:
         raise Conflict(
             f"Job {job.number} is {job.get_status_display().lower()}; it cannot be booked.",
             code="job_not_bookable",
@@ -477,7 +480,7 @@ def _overlaps(
     this means a competing booking committed first."""
     return (
         Appointment.objects.filter(technician_id=technician_id, start__lt=end, end__gt=start)
-        .exclude(status__in=Appointment.INACTIVE_STATUSES)
+        .filter(status__in=APPOINTMENT_ACTIVE_STATUSES)
         .exclude(pk=exclude_pk)
         .exists()
     )

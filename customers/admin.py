@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from bookings.selectors import job_list
@@ -24,6 +25,7 @@ from customers.merge import (
     merge_undo_missing,
 )
 from customers.models import (
+    Consent,
     ContactPoint,
     Customer,
     CustomerMerge,
@@ -33,6 +35,7 @@ from customers.models import (
     Message,
     ServiceLocation,
 )
+from customers.services import consent_mirror_sync
 from dispatchnode.core.admin_base import (
     TenantAdmin,
     TenantAdminForm,
@@ -80,6 +83,7 @@ class ContactPointInlineForm(TenantInlineForm):
 class ContactPointInline(TenantTabularInline):
     model = ContactPoint
     form = ContactPointInlineForm
+    readonly_fields = ("sms_opt_out", "email_opt_out")  # mirrors of Consent: change it there
     fields = (
         "kind",
         "value",
@@ -164,6 +168,49 @@ class ContactPointAdmin(TenantAdmin):
     search_fields = ("value", "raw_value", "customer__first_name", "customer__last_name")
     autocomplete_fields = ("customer",)
     list_select_related = ("customer",)
+    readonly_fields = ("sms_opt_out", "email_opt_out")  # mirrors of Consent: change it there
+
+
+class ConsentAdminForm(TenantAdminForm):
+    def clean(self):
+        cleaned = super().clean()
+        channel, address = cleaned.get("channel"), (cleaned.get("address") or "").strip()
+        if channel == Consent.Channel.SMS and address:
+            organization = self.instance.organization if self.instance.organization_id else None
+            try:
+                cleaned["address"] = phone_to_e164(
+                    address, region=(organization.country if organization else "") or "US"
+                )
+            except InvalidPhoneNumber as exc:
+                self.add_error("address", exc.message)
+        elif channel == Consent.Channel.EMAIL:
+            cleaned["address"] = address.lower()
+        return cleaned
+
+
+@admin.register(Consent)
+class ConsentAdmin(TenantAdmin):
+    """Opt-outs per organisation and address. A change made here is the office's (source
+    "staff", stamped now) and is copied onto the customers' contact points with that value."""
+
+    form = ConsentAdminForm
+    list_display = ("address", "channel", "status", "source", "changed_at", "note")
+    list_filter = ("channel", "status", "source")
+    search_fields = ("=address", "note")
+    list_select_related = ()
+    date_hierarchy = "changed_at"
+    fields = ("channel", "address", "status", "note", "source", "changed_at")
+    readonly_fields = ("source", "changed_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        keys = ("channel", "address") if obj is not None else ()  # the key never changes
+        return (*super().get_readonly_fields(request, obj), *keys)
+
+    def save_model(self, request, obj, form, change):
+        if not change or "status" in form.changed_data:
+            obj.source, obj.changed_at = Consent.Source.STAFF, timezone.now()
+        super().save_model(request, obj, form, change)
+        consent_mirror_sync(consent=obj)
 
 
 class EquipmentInline(TenantTabularInline):

@@ -46,7 +46,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import ContactPoint, Customer, Message
+from customers.models import Consent, Customer, Message
+from customers.selectors import consent_allows
+from customers.services import consent_opt_out
 from dispatchnode.accounts.models import Organization, PhoneNumber
 from dispatchnode.core.errors import NotFound
 from dispatchnode.core.http import (
@@ -154,9 +156,7 @@ def _sender_number(*, organization: Organization) -> str:
 
 
 def _opted_out(*, organization: Organization, e164: str) -> bool:
-    return ContactPoint.objects.filter(
-        organization=organization, kind=ContactPoint.Kind.PHONE, value=e164, sms_opt_out=True
-    ).exists()
+    return not consent_allows(organization=organization, channel=Consent.Channel.SMS, address=e164)
 
 
 # --- Outbox handler -------------------------------------------------------------------------
@@ -332,11 +332,13 @@ def _handle_refusal(message: Message, error: ProviderError) -> None:
     code, explanation = _twilio_error(error)
     _record_failed(message, explanation)
     if code == TWILIO_UNSUBSCRIBED:
-        ContactPoint.objects.filter(
-            organization_id=message.organization_id,
-            kind=ContactPoint.Kind.PHONE,
-            value=message.to_address,
-        ).update(sms_opt_out=True, updated_at=timezone.now())
+        consent_opt_out(
+            organization=message.organization,
+            channel=Consent.Channel.SMS,
+            address=message.to_address,
+            source=Consent.Source.PROVIDER_ERROR,
+            note=f"Twilio error {code} on message {message.pk}.",
+        )
 
 
 def _twilio_error(error: ProviderError) -> tuple[int | None, str]:

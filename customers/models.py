@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Case, Q, Value, When
+from django.utils import timezone
 
 from dispatchnode.core.models import TenantModel
 
@@ -78,7 +79,11 @@ class Customer(TenantModel):
 
 
 class ContactPoint(TenantModel):
-    """A phone number (E.164) or email address (lower-cased) of a customer."""
+    """A phone number (E.164) or email address (lower-cased) of a customer.
+
+    `sms_opt_out` and `email_opt_out` mirror the organisation's `Consent` for the value, written
+    by the consent services; messaging reads the consent record, not these flags.
+    """
 
     class Kind(models.TextChoices):
         PHONE = "phone", "Phone"
@@ -114,6 +119,52 @@ class ContactPoint(TenantModel):
 
     def __str__(self) -> str:
         return self.value
+
+
+class Consent(TenantModel):
+    """Whether the organisation may message an address on a channel: one row per (organisation,
+    channel, address), whoever the address belongs to. A STOP from a number that is no customer
+    is kept, and it still counts when that number later becomes a customer's. No row: allowed."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        OPTED_OUT = "opted_out", "Opted out"
+        OPTED_IN = "opted_in", "Opted in"
+
+    class Source(models.TextChoices):
+        SMS_KEYWORD = "sms_keyword", "SMS keyword (STOP / START)"
+        PROVIDER_ERROR = "provider_error", "Provider refusal (Twilio 21610)"
+        STAFF = "staff", "Office staff"
+        IMPORT = "import", "Import"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(max_length=254, help_text="E.164 phone or lower-cased email.")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    changed_at = models.DateTimeField(
+        default=timezone.now, help_text="When the status last changed."
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "channel", "address"], name="customers_consent_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=["sms", "email"]), name="customers_consent_channel"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["opted_out", "opted_in"]), name="customers_consent_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.address}: {self.get_status_display()}"
 
 
 class ServiceLocation(TenantModel):

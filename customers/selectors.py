@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from customers.models import (
+    Consent,
     ContactPoint,
     Customer,
     CustomerMerge,
@@ -180,3 +181,16 @@ def duplicate_review_customers_load(reviews: Iterable[DuplicateReview]) -> None:
             to_attr="ordered_locations",
         ),
     )
+
+
+def consent_allows(*, organization: Organization, channel: str, address: str) -> bool:
+    """Whether the organisation may message `address` (E.164 for SMS, an email in any case) on
+    `channel`: yes unless its consent record says opted out."""
+    if channel == Consent.Channel.EMAIL:
+        address = (address or "").strip().lower()
+    return not Consent.objects.filter(
+        organization=organization,
+        channel=channel,
+        address=address,
+        status=Consent.Status.OPTED_OUT,
+    ).exists()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from customers.dedupe import Progress
 from customers.geocoding import (
@@ -18,7 +20,10 @@ from customers.geocoding import (
     geocoder_from_settings,
 )
 from customers.matching import compare
-from customers.models import Customer, ServiceLocation
+from customers.models import Consent, ContactPoint, Customer, ServiceLocation
+from dispatchnode.accounts.models import Organization
+from dispatchnode.core.errors import ApplicationError
+from dispatchnode.core.phones import phone_to_e164
 
 logger = logging.getLogger(__name__)
 
@@ -218,3 +223,150 @@ def _cluster_pairs(result, records) -> list[tuple[int, int]]:
         for j in members[x + 1 :]
         if (i, j) in result.scores
     ]
+
+
+# --- Consent (opt-outs) ---------------------------------------------------------------------
+
+# Twilio's default opt-out and opt-in keywords: a reply that is exactly one of these (any case,
+# trailing "." or "!") changes the sender's consent. OPTOUT is Twilio's newer synonym.
+SMS_OPT_OUT_KEYWORDS = frozenset(
+    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout"}
+)
+SMS_OPT_IN_KEYWORDS = frozenset({"start", "yes", "unstop"})
+
+_MIRROR_FLAG = {Consent.Channel.SMS: "sms_opt_out", Consent.Channel.EMAIL: "email_opt_out"}
+_CONTACT_KIND = {
+    Consent.Channel.SMS: ContactPoint.Kind.PHONE,
+    Consent.Channel.EMAIL: ContactPoint.Kind.EMAIL,
+}
+
+
+def consent_address(*, organization: Organization, channel: str, address: str) -> str:
+    """The form consent is keyed by: E.164 for SMS (InvalidPhoneNumber if it is none), the
+    trimmed lower-cased address for email."""
+    if channel == Consent.Channel.SMS:
+        return phone_to_e164(address, region=organization.country or "US")
+    if channel == Consent.Channel.EMAIL:
+        return (address or "").strip().lower()
+    raise ApplicationError(f"{channel!r} is not a consent channel.", code="unknown_channel")
+
+
+def consent_opt_out(
+    *,
+    organization: Organization,
+    channel: str,
+    address: str,
+    source: str,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Consent:
+    """Record that `address` may no longer be messaged on `channel` by this organisation."""
+    return _consent_set(
+        organization=organization,
+        channel=channel,
+        address=address,
+        status=Consent.Status.OPTED_OUT,
+        source=source,
+        note=note,
+        now=now,
+    )
+
+
+def consent_opt_in(
+    *,
+    organization: Organization,
+    channel: str,
+    address: str,
+    source: str,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Consent:
+    """Record that `address` may be messaged on `channel` again (START, UNSTOP, staff)."""
+    return _consent_set(
+        organization=organization,
+        channel=channel,
+        address=address,
+        status=Consent.Status.OPTED_IN,
+        source=source,
+        note=note,
+        now=now,
+    )
+
+
+def consent_sms_keyword_apply(
+    *, organization: Organization, address: str, body: str, now: dt.datetime | None = None
+) -> Consent | None:
+    """Apply an inbound SMS that is an opt-out or opt-in keyword to its sender's consent; None
+    when the body is no keyword or the sender is no phone number (a short code, say)."""
+    keyword = (body or "").strip().lower().rstrip(".!")
+    if keyword not in SMS_OPT_OUT_KEYWORDS and keyword not in SMS_OPT_IN_KEYWORDS:
+        return None
+    try:
+        e164 = consent_address(organization=organization, channel="sms", address=address)
+    except ApplicationError:
+        return None
+    service = consent_opt_out if keyword in SMS_OPT_OUT_KEYWORDS else consent_opt_in
+    return service(
+        organization=organization,
+        channel=Consent.Channel.SMS,
+        address=e164,
+        source=Consent.Source.SMS_KEYWORD,
+        note=f"Replied {keyword.upper()}.",
+        now=now,
+    )
+
+
+@transaction.atomic
+def _consent_set(
+    *,
+    organization: Organization,
+    channel: str,
+    address: str,
+    status: str,
+    source: str,
+    note: str,
+    now: dt.datetime | None,
+) -> Consent:
+    """Lock (or create) the address's consent row and move it to `status`. Already there: the row
+    is returned unchanged (a retried webhook writes nothing). The customers' contact points with
+    that value get the mirrored flag."""
+    now = now or timezone.now()
+    address = consent_address(organization=organization, channel=channel, address=address)
+    lookup = {"organization": organization, "channel": channel, "address": address}
+    consent = Consent.objects.select_for_update().filter(**lookup).first()
+    if consent is None:
+        try:
+            with transaction.atomic():
+                consent = Consent(**lookup, status=status, source=source, changed_at=now, note=note)
+                consent.full_clean()
+                consent.save()
+        except IntegrityError:  # a concurrent first write of the same address won
+            consent = Consent.objects.select_for_update().get(**lookup)
+        else:
+            consent_mirror_sync(consent=consent)
+            return consent
+    if consent.status == status:
+        consent_mirror_sync(consent=consent)  # a contact added since gets the flag
+        return consent
+    consent.status, consent.source, consent.changed_at = status, source, now
+    consent.note = note[:300]
+    consent.full_clean()
+    consent.save(update_fields=["status", "source", "changed_at", "note", "updated_at"])
+    consent_mirror_sync(consent=consent)
+    return consent
+
+
+def consent_mirror_sync(*, consent: Consent) -> int:
+    """Copy the consent onto the organisation's contact points with that value (their
+    `sms_opt_out` / `email_opt_out`, which the API shows); the number of rows changed."""
+    flag = _MIRROR_FLAG[consent.channel]
+    opted_out = consent.status == Consent.Status.OPTED_OUT
+    return (
+        ContactPoint.objects.filter(
+            organization_id=consent.organization_id,
+            kind=_CONTACT_KIND[consent.channel],
+            value=consent.address,
+        )
+        .exclude(**{flag: opted_out})
+        .update(**{flag: opted_out, "updated_at": timezone.now()})
+    )

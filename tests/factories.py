@@ -24,6 +24,7 @@ from bookings.models import (
 )
 from customers.merge import customer_merge
 from customers.models import (
+    Consent,
     ContactPoint,
     Customer,
     CustomerMerge,
@@ -100,6 +101,17 @@ class ContactPointFactory(factory.django.DjangoModelFactory):
     kind = ContactPoint.Kind.PHONE
     value = factory.Sequence(lambda n: f"+1512555{(n % 10000):04d}")
     is_primary = True
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    organization = factory.SubFactory(OrganizationFactory)
+    channel = Consent.Channel.SMS
+    address = factory.Sequence(lambda n: f"+1737555{(n % 10000):04d}")
+    status = Consent.Status.OPTED_OUT
+    source = Consent.Source.SMS_KEYWORD
 
 
 class ServiceLocationFactory(factory.django.DjangoModelFactory):

@@ -21,8 +21,9 @@ from bookings.voice import twiml
 from bookings.voice.dialogue import Dialogue
 from bookings.voice.wrapup import call_wrap_up
 from customers.messaging import TWILIO_STATUS
-from customers.models import ContactPoint, Customer, Message
+from customers.models import Customer, Message
 from customers.selectors import customers_with_phone
+from customers.services import consent_sms_keyword_apply
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
 
@@ -30,8 +31,6 @@ STIR_ATTESTED_A = "TN-Validation-Passed-A"
 # Stored TwiML replies per call, for answering Twilio retries identically.
 REPLIES_KEPT = 4
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
-_STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout"})
-_START_WORDS = frozenset({"start", "unstop"})
 
 
 # --- answering a call ------------------------------------------------------------------------
@@ -385,7 +384,8 @@ def sms_inbound_record(
     body: str,
 ) -> Message:
     """Store an inbound SMS on the timeline of the customer with that number (if any), once per
-    MessageSid. STOP and its synonyms opt the number out of SMS; START opts it back in."""
+    MessageSid. STOP and its synonyms opt the number out of SMS, START, YES and UNSTOP back in:
+    the organisation's consent record for the number, customer or not."""
     phone = _caller_e164(organization=organization, raw=from_number) or from_number
     customer = (
         customers_with_phone(Customer.objects.filter(organization=organization), e164=phone)
@@ -408,11 +408,7 @@ def sms_inbound_record(
     )
     if created:
         message.full_clean()
-    keyword = (body or "").strip().lower().rstrip(".!")
-    if keyword in _STOP_WORDS or keyword in _START_WORDS:
-        ContactPoint.objects.filter(
-            organization=organization, kind=ContactPoint.Kind.PHONE, value=phone
-        ).update(sms_opt_out=keyword in _STOP_WORDS, updated_at=timezone.now())
+    consent_sms_keyword_apply(organization=organization, address=phone, body=body)
     return message
 
 

@@ -65,7 +65,7 @@ class Timetable:
         timetable = cls(tz=organization.tzinfo, shifts=shifts)
         rows = (
             Appointment.objects.filter(organization=organization, technician_id__in=ids)
-            .exclude(status__in=Appointment.INACTIVE_STATUSES)
+            .filter(status__in=Appointment.ACTIVE_STATUSES)
             .values_list("technician_id", "start", "end")
         )
         for technician_id, start, end in rows:

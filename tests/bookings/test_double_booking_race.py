@@ -172,7 +172,7 @@ def test_locking_the_technician_first_gives_one_winner_and_clean_taken_answers()
                     Appointment.objects.filter(
                         technician_id=technician.pk, start__lt=end, end__gt=start
                     )
-                    .exclude(status__in=Appointment.INACTIVE_STATUSES)
+                    .filter(status__in=Appointment.ACTIVE_STATUSES)
                     .exists()
                 )
                 if taken:
@@ -344,7 +344,7 @@ def test_sqlite_immediate_transactions_serialise_check_then_insert():
                 Appointment.objects.filter(
                     technician_id=technician.pk, start__lt=end, end__gt=start
                 )
-                .exclude(status__in=Appointment.INACTIVE_STATUSES)
+                .filter(status__in=Appointment.ACTIVE_STATUSES)
                 .exists()
             )
             time.sleep(0.02)  # widen the window between the check and the insert

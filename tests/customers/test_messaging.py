@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.messaging import sms_queue
-from customers.models import Message
+from customers.models import Consent, Message
 from dispatchnode.accounts.models import PhoneNumber
 from dispatchnode.core import outbox
 from dispatchnode.core.errors import NotFound
@@ -209,9 +209,9 @@ def test_unparseable_number_is_stored_as_failed_and_not_sent(org, twilio):
 def test_opted_out_number_is_stored_as_suppressed_and_not_sent(org, twilio, other_org):
     # given the number opted out of SMS here, and another organisation's opt-out of another one
     customer = factories.CustomerFactory(organization=org)
-    factories.ContactPointFactory(customer=customer, value=CUSTOMER_PHONE, sms_opt_out=True)
-    stranger = factories.CustomerFactory(organization=other_org)
-    factories.ContactPointFactory(customer=stranger, value="+15125550143", sms_opt_out=True)
+    factories.ContactPointFactory(customer=customer, value=CUSTOMER_PHONE)
+    factories.ConsentFactory(organization=org, address=CUSTOMER_PHONE)
+    factories.ConsentFactory(organization=other_org, address="+15125550143")
 
     # when SMS are queued to both numbers
     suppressed = sms_queue(organization=org, to="512-555-0142", body="Booked.", customer=customer)
@@ -414,6 +414,17 @@ def test_unsubscribed_recipient_fails_and_opts_the_number_out(org, twilio, other
     contact.refresh_from_db()
     stranger.refresh_from_db()
     assert (contact.sms_opt_out, stranger.sms_opt_out) == (True, False)
+    assert list(
+        Consent.objects.values_list("organization_id", "address", "status", "source", "note")
+    ) == [
+        (
+            org.pk,
+            blocked,
+            "opted_out",
+            "provider_error",
+            f"Twilio error 21610 on message {message.pk}.",
+        )
+    ]
 
     # and the next SMS to it is suppressed at once
     again = sms_queue(organization=org, to=blocked, body="Reminder.")
@@ -511,3 +522,19 @@ def test_an_unknown_sms_backend_fails_at_start_up(tmp_path):
 
     assert result.returncode != 0
     assert "SMS_BACKEND must be twilio or console, got 'carrier-pigeon'" in result.stderr
+
+
+def test_unsubscribed_number_that_is_no_customer_is_opted_out_all_the_same(org, twilio):
+    # given a number Twilio knows replied STOP, belonging to no customer of ours
+    blocked = "+15125550178"
+    twilio.blocked.add(blocked)
+    message = sms_queue(organization=org, to=blocked, body="Your quote is ready.")
+
+    # when its event is delivered
+    deliver(message)
+
+    # then the consent record keeps the refusal and the next text is suppressed
+    assert list(Consent.objects.values_list("organization_id", "address", "status")) == [
+        (org.pk, blocked, "opted_out")
+    ]
+    assert sms_queue(organization=org, to=blocked, body="Reminder.").status == "suppressed"

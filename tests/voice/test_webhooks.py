@@ -10,7 +10,8 @@ from django.test import override_settings
 
 from bookings.models import CallSession, CallTurn
 from bookings.voice.twiml import spoken_text
-from customers.models import ContactPoint, Message
+from customers.messaging import sms_queue
+from customers.models import Consent, ContactPoint, Message
 from dispatchnode.accounts.models import Organization
 from tests import factories
 from tests.voice.conftest import JOHN_PHONE, OUR_NUMBER, TwilioClient, call_params
@@ -383,6 +384,31 @@ def test_sms_stop_opts_the_number_out_and_is_kept_once(voice_org, john, twilio):
     _sms(twilio, "start", sid="SM" + "2" * 32)
 
     assert ContactPoint.objects.get(value=JOHN_PHONE).sms_opt_out is False
+
+
+def test_sms_stop_from_a_number_that_is_no_customer_suppresses_later_texts(voice_org, twilio):
+    # when a stranger replies STOP, then we text them
+    response = twilio.post(
+        "/twilio/sms/incoming",
+        {"MessageSid": "SM" + "5" * 32, "From": "+15125550999", "To": OUR_NUMBER, "Body": "Stop"},
+    )
+    later = sms_queue(organization=voice_org, to="+15125550999", body="Your visit is booked.")
+
+    # then the opt-out is kept for the number and the text is suppressed
+    assert response.status_code == 200
+    assert list(
+        Consent.objects.values_list("organization_id", "channel", "address", "status", "source")
+    ) == [(voice_org.pk, "sms", "+15125550999", "opted_out", "sms_keyword")]
+    assert later.status == Message.Status.SUPPRESSED
+
+    # and START allows texts again
+    twilio.post(
+        "/twilio/sms/incoming",
+        {"MessageSid": "SM" + "6" * 32, "From": "+15125550999", "To": OUR_NUMBER, "Body": "START"},
+    )
+    again = sms_queue(organization=voice_org, to="+15125550999", body="Your visit is booked.")
+    assert Consent.objects.get().status == "opted_in"
+    assert again.status == Message.Status.QUEUED
 
 
 def test_sms_from_an_unknown_number_is_kept_without_a_customer(voice_org, twilio):
