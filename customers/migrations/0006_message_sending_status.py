@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0003_merge_and_review'),
+        ('customers', '0005_consent_from_contact_opt_outs'),
     ]
 
     operations = [
