@@ -1,6 +1,7 @@
 """Outbox throughput and exactly-once-at-the-receiver, with real Celery workers.
 
-    REDIS_URL=redis://127.0.0.1:6379/9 DATABASE_URL=postgres://postgres@127.0.0.1/dispatchnode_bench \
+    REDIS_URL=redis://127.0.0.1:6379/9 \
+    DATABASE_URL=postgres://postgres@127.0.0.1/dispatchnode_bench \
         .venv/bin/python bench/outbox.py --events 10000
 
 Emits N events on a topic with three subscribers (bench/outbox_subscribers.py), each of which
@@ -96,6 +97,7 @@ def main() -> None:
             "BENCH_RECEIVER_FLAKY": receivers["bench.flaky"].url,
             # Short retry waits and enough attempts that half-failing never dead-letters.
             "OUTBOX_RETRY_BASE_SECONDS": "0.2",
+            "OUTBOX_RETRY_MAX_SECONDS": "2",
             "OUTBOX_MAX_ATTEMPTS": "40",
         }
     )
@@ -119,8 +121,10 @@ def main() -> None:
     OutboxEvent.objects.filter(organization=org).delete()
 
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "bench.outbox_worker", "worker", "-Q", "outbox"]
-        + ["--concurrency", str(args.concurrency), "--loglevel", "ERROR"],
+        [
+            *(sys.executable, "-m", "celery", "-A", "bench.outbox_worker", "worker"),
+            *("-Q", "outbox", "--concurrency", str(args.concurrency), "--loglevel", "ERROR"),
+        ],
         cwd=ROOT,
         env=os.environ.copy(),
         start_new_session=True,

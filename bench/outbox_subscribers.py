@@ -16,10 +16,18 @@ RECEIVERS = {
 }
 
 
+_clients: dict[str, HttpClient] = {}
+
+
 def _subscriber(key: str):
     def deliver(event) -> None:
-        with HttpClient(provider=key, label=key, base_url=RECEIVERS[key], timeout=5.0) as client:
-            client.post_json("/events", json=event.payload, idempotency_key=f"{key}:{event.pk}")
+        # One client per worker process and receiver, as a connector keeps its session.
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = HttpClient(
+                provider=key, label=key, base_url=RECEIVERS[key], timeout=5.0
+            )
+        client.post_json("/events", json=event.payload, idempotency_key=f"{key}:{event.pk}")
 
     deliver.__name__ = key.replace(".", "_")
     return outbox_register(TOPIC, key=key)(deliver)

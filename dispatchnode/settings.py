@@ -303,6 +303,7 @@ OUTBOX_RELAY_SECONDS = env_int("OUTBOX_RELAY_SECONDS", 60)
 OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 30)
 # The first retry's wait in seconds (then doubling, with jitter); benchmarks shorten it.
 OUTBOX_RETRY_BASE_SECONDS = float(env_str("OUTBOX_RETRY_BASE_SECONDS", "15"))
+OUTBOX_RETRY_MAX_SECONDS = float(env_str("OUTBOX_RETRY_MAX_SECONDS", str(6 * 3600)))
 for _name in ("OUTBOX_MAX_ATTEMPTS", "OUTBOX_BATCH_SIZE", "OUTBOX_LEASE_SECONDS"):
     if globals()[_name] <= 0:
         raise ConfigError(f"{_name} must be a positive whole number, got {globals()[_name]}")

@@ -258,6 +258,7 @@ def _record(delivery: OutboxDelivery, *, error: BaseException | None, duration: 
             attempt=attempt,
             max_attempts=settings.OUTBOX_MAX_ATTEMPTS,
             base=settings.OUTBOX_RETRY_BASE_SECONDS,
+            cap=settings.OUTBOX_RETRY_MAX_SECONDS,
         )
         reason = decision.reason
         changes["last_error"] = reason

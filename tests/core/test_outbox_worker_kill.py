@@ -62,9 +62,11 @@ def start_worker(twilio: FakeTwilioRest) -> subprocess.Popen:
     }
     env.pop("TASKS", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dispatchnode", "worker", "-Q", "outbox"]
-        + ["--concurrency", "1", "--pool", "prefork", "--loglevel", "WARNING"]
-        + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
+        [
+            *(sys.executable, "-m", "celery", "-A", "dispatchnode", "worker", "-Q", "outbox"),
+            *("--concurrency", "1", "--pool", "prefork", "--loglevel", "WARNING"),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ],
         cwd=ROOT,
         env=env,
         start_new_session=True,  # its own process group: the kill takes the pool child too
@@ -112,9 +114,7 @@ def test_a_worker_killed_mid_batch_texts_nobody_twice(twilio, broker, settings):
         # and a new worker is started and the sweep goes on kicking the relay
         worker = start_worker(twilio)
         assert wait_for(
-            lambda: not Message.objects.filter(
-                organization=org, provider_message_id=""
-            ).exists(),
+            lambda: not Message.objects.filter(organization=org, provider_message_id="").exists(),
             seconds=90,
             kick=True,
         )
@@ -126,9 +126,14 @@ def test_a_worker_killed_mid_batch_texts_nobody_twice(twilio, broker, settings):
     assert at_kill < TEXTS
     assert Counter(m["to"] for m in twilio.messages) == {m.to_address: 1 for m in messages}
     sids = {m["to"]: m["sid"] for m in twilio.messages}
-    assert dict(
-        Message.objects.filter(organization=org).values_list("to_address", "provider_message_id")
-    ) == sids
+    assert (
+        dict(
+            Message.objects.filter(organization=org).values_list(
+                "to_address", "provider_message_id"
+            )
+        )
+        == sids
+    )
     assert set(
         OutboxDelivery.objects.filter(organization=org).values_list("status", flat=True)
     ) == {OutboxDelivery.Status.DELIVERED}
