@@ -21,9 +21,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from hashlib import blake2b
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Upper
 
 from customers.hygiene.addresses import NormalizedAddress, address_normalize
@@ -311,6 +312,51 @@ def _geocode_soon(location: ServiceLocation) -> None:
         transaction.on_commit(lambda: location_geocode_task.delay(location.pk))
 
 
+def intake_lock_keys(*, organization: Organization, candidate: MatchRecord) -> list[int]:
+    """The advisory-lock keys of an intake: one per blocking key of the candidate (see
+    `_candidate_ids`), as signed 64-bit hashes of the organisation id and the key, sorted so
+    every intake takes its locks in the same order.
+
+    Two candidates that could match each other share a blocking key, so they share a lock: a
+    phone, an email, a street, or the sound of the last name (the name block also compares the
+    first name; locking on the last name alone covers it and more)."""
+    keys = {f"phone:{phone}" for phone in candidate.phones}
+    keys |= {f"email:{email}" for email in candidate.emails | candidate.email_values}
+    keys |= {f"street:{p.street_key}" for p in candidate.places if p.street_key}
+    if candidate.name_key:
+        keys.add(f"name:{candidate.name_key}")
+    hashed = {
+        int.from_bytes(
+            blake2b(f"intake:{organization.pk}:{key}".encode(), digest_size=8).digest(),
+            "big",
+            signed=True,
+        )
+        for key in keys
+    }
+    return sorted(hashed)
+
+
+def _intake_serialise(*, organization: Organization, candidate: MatchRecord) -> None:
+    """Make concurrent intakes that could be the same person wait for each other, until this
+    transaction ends, without blocking anything else.
+
+    PostgreSQL: transaction-level advisory locks on the blocking keys. Locking the
+    organisation row instead (`FOR UPDATE`) made every insert that references the organisation
+    wait, the company's whole phone traffic included. SQLite runs one writer at a time (every
+    transaction begins IMMEDIATE), so there is nothing to add. Other backends lock the
+    organisation row as weakly as they can."""
+    if connection.vendor == "postgresql":
+        keys = intake_lock_keys(organization=organization, candidate=candidate)
+        if keys:
+            # One round trip; the select list is evaluated left to right, in the sorted order.
+            locks = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {locks}", keys)
+    elif connection.features.has_select_for_update:
+        no_key = connection.features.has_select_for_no_key_update
+        Organization.objects.select_for_update(no_key=no_key).filter(pk=organization.pk).first()
+
+
 def customer_find_or_create(
     *,
     organization: Organization,
@@ -357,9 +403,8 @@ def customer_find_or_create(
         problems.append(f"Email {normalized_email.value!r}: {normalized_email.problem}")
 
     with transaction.atomic():
-        # One intake at a time per organisation: two simultaneous calls from the same new
-        # caller must not create the customer twice.
-        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        # Two simultaneous calls from the same new caller must not create the customer twice.
+        _intake_serialise(organization=organization, candidate=candidate)
         auto = float(organization.match_auto_threshold)
         review = float(organization.match_review_threshold)
         matches = customer_match(

@@ -182,6 +182,25 @@ class Dialogue:
         memory["offered_location_id"] = location.id
         return self._ask(text, state="confirm_location", question="Is this for the same location?")
 
+    def understand_ahead(
+        self, *, speech_text: str, digits: str, confidence: float | None
+    ) -> HeardBrain:
+        """Ask the brain now everything `respond` will ask it about this answer, and return the
+        answers as a brain for the `Dialogue` that responds. Reads only: the webhook calls this
+        outside any transaction, because an LLM brain may think for seconds."""
+        heard = HeardBrain(self.brain)
+        self._brain = heard
+        text = (speech_text or "").strip()
+        keys = (digits or "").strip()
+        state = self.call.state
+        if state in FINAL_STATES or _not_heard(text, keys, confidence):
+            return heard
+        first = self._understand(text, keys, state)
+        handled = first.intent != "person" and not first.emergency
+        if state == "verify" and handled and self._verify_asks_need(text, keys):
+            self._understand(text, keys, "need")
+        return heard
+
     def respond(self, *, speech_text: str, digits: str, confidence: float | None) -> str:
         text = (speech_text or "").strip()
         keys = (digits or "").strip()
@@ -189,8 +208,7 @@ class Dialogue:
         if state in FINAL_STATES:
             return twiml.goodbye(text="Thank you for calling. Goodbye.")
         heard_nothing = not text and not keys
-        unclear = bool(text) and not keys and confidence is not None and confidence < MIN_CONFIDENCE
-        if heard_nothing or unclear:
+        if _not_heard(text, keys, confidence):
             self._intent("no_input" if heard_nothing else "unintelligible")
             if state == "anything":
                 return self._goodbye()
@@ -242,13 +260,12 @@ class Dialogue:
     # --- verification ----------------------------------------------------------------------
 
     def _on_verify(self, u: Understanding, text: str, keys: str) -> str:
-        said = f"{text} {keys}".lower()
-        if "code" in said and re.search(r"\b(text|send|sms|message)\b", said):
+        if _asks_for_code(text, keys):
             return self._send_code()
         context = self._context()
         if context is not None and verification_matches(context=context, answer=text or keys):
             return self._verified(context, method="zip_or_street")
-        if not re.search(r"\d", said) and not self.memory.get("asked_first"):
+        if self._verify_asks_need(text, keys, context=context, checked=True):
             u = self._understand(text, keys, "need")  # what they said instead of a ZIP
         wants = u.intent in ("book", "cancel", "reschedule", "billing") or u.service_type_id
         if wants and not self.memory.get("asked_first"):
@@ -262,6 +279,19 @@ class Dialogue:
                 question=question,
             )
         return self._verify_failed("Sorry, that doesn't match what we have on file.")
+
+    def _verify_asks_need(
+        self, text: str, keys: str, *, context: CallerContext | None = None, checked: bool = False
+    ) -> bool:
+        """Whether an answer to the verification question is read again as a need: not a code
+        request, no match (`checked`: already found not to match), and no digit in it."""
+        if not checked:
+            if _asks_for_code(text, keys):
+                return False
+            context = self._context()
+            if context is not None and verification_matches(context=context, answer=text or keys):
+                return False
+        return not re.search(r"\d", f"{text} {keys}") and not self.memory.get("asked_first")
 
     def _pending(self, u: Understanding, text: str) -> None:
         """Remember a need said before it could be served (during verification)."""
@@ -1251,6 +1281,51 @@ _HOURS_QUESTION = re.compile(
 )
 # "The afternoon one", "Friday works", "I'll take Monday": a pick, not a question.
 _PICKS = re.compile(r"\b(?:one|works?|take|book|sounds|fine|good|perfect)\b", re.IGNORECASE)
+
+
+class HeardBrain:
+    """A brain's answers for one utterance, asked ahead (`Dialogue.understand_ahead`) and
+    given again to the dialogue that responds to it. A question not asked ahead goes to the
+    brain then (correct, only slower)."""
+
+    def __init__(self, brain: Brain) -> None:
+        self.brain = brain
+        self.answers: dict[tuple, Understanding] = {}
+
+    def understand(
+        self,
+        *,
+        text: str,
+        digits: str = "",
+        expecting: str,
+        organization: Any,
+        catalogue: Any,
+        offered: Any = (),
+        tools: Any = None,
+    ) -> Understanding:
+        key = (text, digits, expecting, tuple(offered))
+        if key not in self.answers:
+            self.answers[key] = self.brain.understand(
+                text=text,
+                digits=digits,
+                expecting=expecting,
+                organization=organization,
+                catalogue=catalogue,
+                offered=offered,
+                tools=tools,
+            )
+        return self.answers[key]
+
+
+def _not_heard(text: str, keys: str, confidence: float | None) -> bool:
+    """Silence, or speech the recogniser was not sure of: asked again, never interpreted."""
+    unclear = bool(text) and not keys and confidence is not None and confidence < MIN_CONFIDENCE
+    return (not text and not keys) or unclear
+
+
+def _asks_for_code(text: str, keys: str) -> bool:
+    said = f"{text} {keys}".lower()
+    return "code" in said and re.search(r"\b(text|send|sms|message)\b", said) is not None
 
 
 class _DialogueTools:

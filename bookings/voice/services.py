@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from bookings.models import CallSession, CallTurn
 from bookings.voice import twiml
+from bookings.voice.brain import Brain
 from bookings.voice.dialogue import Dialogue
 from bookings.voice.wrapup import call_wrap_up
 from customers.messaging import TWILIO_STATUS
@@ -220,7 +221,6 @@ def _turn_record(
 # --- a turn of the conversation --------------------------------------------------------------
 
 
-@transaction.atomic
 def voice_turn_receive(
     *,
     organization: Organization,
@@ -232,49 +232,80 @@ def voice_turn_receive(
 ) -> str:
     """Take the caller's answer for `turn` (the number in the `<Gather action>`), let the
     dialogue answer it, record the exchange. A retry of a turn already taken returns the stored
-    TwiML and records nothing; a turn for a call we never answered is ended politely."""
+    TwiML and records nothing; a turn for a call we never answered is ended politely.
+
+    The brain (an LLM may take seconds) interprets the answer outside any transaction, from the
+    call as it was read; then one short transaction locks the call, checks that no retry of this
+    turn answered it meanwhile, and acts and records. So a slow model holds no lock (on SQLite,
+    not the installation-wide write lock) and other calls book meanwhile."""
     started = time.perf_counter()
-    call = (
-        CallSession.objects.select_for_update()
-        .select_related("organization")
-        .filter(organization=organization, call_sid=call_sid)
-        .first()
-    )
+    call = _call_for_turn(organization=organization, call_sid=call_sid, lock=False)
     if call is None:
         return twiml.goodbye(
             text="Sorry, we lost this call. Please call us again and we will be glad to help."
         )
     expected = _webhook_memory(call)["next_turn"]
-    if turn is not None and turn < expected:
-        replay = _reply_stored(call, turn=turn) or _reply_latest(call)
-        if replay is not None:
-            return replay
-    sequence = expected
-    state_before = call.state
-    call.context["webhook"]["turn"] = sequence
-    reply = dialogue_turn(call=call, speech=speech, digits=digits, confidence=confidence)
-    _turn_record(
-        call=call,
-        sequence=sequence,
-        state=state_before,
-        said=twiml.spoken_text(reply),
-        started=started,
-        heard=speech,
-        digits=digits,
-        confidence=confidence,
-        intent=call.context.pop("turn_intent", ""),
+    replay = _replay(call, turn=turn, expected=expected)
+    if replay is not None:
+        return replay
+    heard = Dialogue(call).understand_ahead(
+        speech_text=speech, digits=digits, confidence=confidence
     )
-    _reply_store(call, turn=sequence, reply=reply)
-    _call_check(call)
-    call.save()
+    with transaction.atomic():
+        call = _call_for_turn(organization=organization, call_sid=call_sid, lock=True)
+        moved_on = _webhook_memory(call)["next_turn"] != expected
+        if moved_on:  # a retry of this turn was answered while the brain thought
+            return _reply_stored(call, turn=expected) or _reply_latest(call)
+        sequence = expected
+        state_before = call.state
+        call.context["webhook"]["turn"] = sequence
+        reply = dialogue_turn(
+            call=call, speech=speech, digits=digits, confidence=confidence, brain=heard
+        )
+        _turn_record(
+            call=call,
+            sequence=sequence,
+            state=state_before,
+            said=twiml.spoken_text(reply),
+            started=started,
+            heard=speech,
+            digits=digits,
+            confidence=confidence,
+            intent=call.context.pop("turn_intent", ""),
+        )
+        _reply_store(call, turn=sequence, reply=reply)
+        _call_check(call)
+        call.save()
     return reply
 
 
-def dialogue_turn(*, call: CallSession, speech: str, digits: str, confidence: float | None) -> str:
+def _call_for_turn(*, organization: Organization, call_sid: str, lock: bool) -> CallSession | None:
+    calls = CallSession.objects.select_related("organization")
+    if lock:
+        calls = calls.select_for_update(of=("self",))
+    return calls.filter(organization=organization, call_sid=call_sid).first()
+
+
+def _replay(call: CallSession, *, turn: int | None, expected: int) -> str | None:
+    """The stored answer to a retry of a turn already taken, or None for a new turn."""
+    if turn is not None and turn < expected:
+        return _reply_stored(call, turn=turn) or _reply_latest(call)
+    return None
+
+
+def dialogue_turn(
+    *,
+    call: CallSession,
+    speech: str,
+    digits: str,
+    confidence: float | None,
+    brain: Brain | None = None,
+) -> str:
     """The conversation (see `bookings.voice.dialogue`): given the caller's answer, update the
     call (state, working memory in `call.context`, outcome, summary) and return the TwiML to
-    answer with. The caller saves `call`."""
-    dialogue = Dialogue(call)
+    answer with. `brain` is the one that understood the answer (see
+    `Dialogue.understand_ahead`), the configured one if not given. The caller saves `call`."""
+    dialogue = Dialogue(call, brain=brain)
     reply = dialogue.respond(speech_text=speech, digits=digits, confidence=confidence)
     call_wrap_up(call, service=dialogue.service_chosen())
     return reply

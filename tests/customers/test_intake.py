@@ -4,17 +4,24 @@ tenant isolation, bad input, and two simultaneous intakes of one new caller."""
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 
 from customers.hygiene.addresses import address_normalize
-from customers.intake import InvalidCustomer, customer_find_or_create, customer_match
+from customers.intake import (
+    InvalidCustomer,
+    customer_find_or_create,
+    customer_match,
+    intake_lock_keys,
+)
 from customers.matching import match_record
 from customers.models import ContactPoint, Customer, DuplicateReview, ServiceLocation
 from dispatchnode.core.models import OutboxEvent
 from dispatchnode.core.phones import InvalidPhoneNumber
+from dispatchnode.core.services import outbox_emit
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +261,101 @@ def test_two_simultaneous_intakes_of_one_new_caller_make_one_customer(org):
     assert sorted(outcomes) == ["attached", "attached", "attached", "created"]
     assert Customer.objects.filter(organization=org, last_name="Quinn").count() == 1
     assert ServiceLocation.objects.filter(organization=org).count() == 0
+
+
+def _hold_an_intake_open(org, *, locked: threading.Event, release: threading.Event, errors):
+    """An intake of a new caller whose transaction stays open (its locks held) until `release`."""
+    try:
+        with transaction.atomic():
+            intake(org, first_name="Zoe", last_name="Quinn", phone="512-555-0188")
+            locked.set()
+            release.wait(timeout=5)
+    except Exception as exc:
+        errors.append(exc)
+    finally:
+        locked.set()
+        connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_intake_in_progress_blocks_nothing_else_of_the_organisation(org):
+    # given an intake whose transaction holds its locks (another connection, in a thread)
+    locked, release, errors = threading.Event(), threading.Event(), []
+    holder = threading.Thread(
+        target=_hold_an_intake_open,
+        kwargs={"org": org, "locked": locked, "release": release, "errors": errors},
+    )
+    holder.start()
+    assert locked.wait(timeout=5)
+    try:
+        # when this connection writes rows that reference the same organisation
+        started = time.monotonic()
+        outbox_emit(organization=org, topic="test.unrelated", payload={})
+        event_seconds = time.monotonic() - started
+        started = time.monotonic()
+        other = intake(org, first_name="Ann", last_name="Lee", phone="512-555-0199")
+        intake_seconds = time.monotonic() - started
+        still_open = holder.is_alive()
+    finally:
+        release.set()
+        holder.join()
+
+    # then neither waited for the open intake
+    assert errors == []
+    assert still_open
+    assert event_seconds < 0.5, f"the outbox insert waited {event_seconds:.2f} s"
+    assert intake_seconds < 0.5, f"the unrelated intake waited {intake_seconds:.2f} s"
+    assert other.decision == "created"
+    assert sorted(
+        Customer.objects.filter(organization=org).values_list("last_name", flat=True)
+    ) == [
+        "Lee",
+        "Quinn",
+    ]
+    print(f"\noutbox insert {event_seconds:.3f} s, other intake {intake_seconds:.3f} s")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_intake_of_the_same_caller_waits_for_the_one_in_progress(org):
+    # given an intake of a new caller whose transaction holds its locks
+    locked, release, errors = threading.Event(), threading.Event(), []
+    holder = threading.Thread(
+        target=_hold_an_intake_open,
+        kwargs={"org": org, "locked": locked, "release": release, "errors": errors},
+    )
+    holder.start()
+    assert locked.wait(timeout=5)
+    threading.Timer(0.5, release.set).start()
+
+    # when the same caller comes in again (the same phone) on another connection
+    started = time.monotonic()
+    second = intake(org, first_name="Zoe", last_name="Quinn", phone="512-555-0188")
+    waited = time.monotonic() - started
+    holder.join()
+
+    # then it waited for the first to commit and found the customer it created
+    assert errors == []
+    assert waited >= 0.4
+    assert second.decision == "attached"
+    assert Customer.objects.filter(organization=org, last_name="Quinn").count() == 1
+
+
+def test_the_lock_keys_are_the_blocking_keys_in_one_order(org, other_org):
+    candidate = match_record(
+        first_name="Zoe",
+        last_name="Quinn",
+        phones=["+15125550188"],
+        emails=["zoe@example.com"],
+        addresses=[address_normalize("12 Elm St, Austin, TX 78701")],
+    )
+    same_phone = match_record(first_name="Z", last_name="Other", phones=["+15125550188"])
+
+    keys = intake_lock_keys(organization=org, candidate=candidate)
+
+    assert len(keys) == 4  # phone, email, street, the sound of the last name
+    assert keys == sorted(keys)
+    assert all(-(2**63) <= key < 2**63 for key in keys)
+    assert set(intake_lock_keys(organization=org, candidate=same_phone)) & set(keys)
+    assert not set(intake_lock_keys(organization=other_org, candidate=candidate)) & set(keys)
