@@ -20,8 +20,8 @@ from customers.intake import (
 from customers.matching import match_record
 from customers.models import ContactPoint, Customer, DuplicateReview, ServiceLocation
 from dispatchnode.core.models import OutboxEvent
+from dispatchnode.core.outbox import outbox_emit
 from dispatchnode.core.phones import InvalidPhoneNumber
-from dispatchnode.core.services import outbox_emit
 
 pytestmark = pytest.mark.django_db
 
