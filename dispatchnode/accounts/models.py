@@ -228,7 +228,11 @@ class ApiToken(TenantModel):
 
     @staticmethod
     def generate_key() -> str:
-        return secrets.token_urlsafe(32)
+        """A URL-safe key that never starts with "-", so a shell or argparse never reads it as an option."""
+        while True:
+            key = secrets.token_urlsafe(32)
+            if not key.startswith("-"):
+                return key
 
     def set_key(self, key: str) -> None:
         self.key_hash = hash_token_key(key)

@@ -35,6 +35,16 @@ def test_two_tokens_never_share_a_key(org):
     assert first.token.key_hash != second.token.key_hash
 
 
+def test_a_key_never_starts_with_a_dash_so_a_command_line_takes_it_as_a_value():
+    # when many keys are generated (about 1 in 64 random keys would start with "-")
+    keys = [ApiToken.generate_key() for _ in range(3000)]
+
+    # then none reads as an option to argparse or a shell tool, and they are still random
+    assert [key for key in keys if key.startswith("-")] == []
+    assert len(set(keys)) == 3000
+    assert {key[0] for key in keys} >= {"A", "z", "0", "_"}
+
+
 def test_a_fixed_key_must_be_long_enough(org):
     # when a key shorter than 20 characters is asked for
     with pytest.raises(ValueError, match="at least 20 characters"):
