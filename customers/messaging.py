@@ -48,7 +48,7 @@ from django.utils import timezone
 
 from customers.models import Consent, Customer, Message
 from customers.selectors import consent_allows
-from customers.services import consent_opt_out
+from customers.services import consent_set
 from dispatchnode.accounts.models import Organization, PhoneNumber
 from dispatchnode.core.errors import NotFound
 from dispatchnode.core.http import (
@@ -332,8 +332,9 @@ def _handle_refusal(message: Message, error: ProviderError) -> None:
     code, explanation = _twilio_error(error)
     _record_failed(message, explanation)
     if code == TWILIO_UNSUBSCRIBED:
-        consent_opt_out(
+        consent_set(
             organization=message.organization,
+            status=Consent.Status.OPTED_OUT,
             channel=Consent.Channel.SMS,
             address=message.to_address,
             source=Consent.Source.PROVIDER_ERROR,

@@ -251,48 +251,6 @@ def consent_address(*, organization: Organization, channel: str, address: str) -
     raise ApplicationError(f"{channel!r} is not a consent channel.", code="unknown_channel")
 
 
-def consent_opt_out(
-    *,
-    organization: Organization,
-    channel: str,
-    address: str,
-    source: str,
-    note: str = "",
-    now: dt.datetime | None = None,
-) -> Consent:
-    """Record that `address` may no longer be messaged on `channel` by this organisation."""
-    return _consent_set(
-        organization=organization,
-        channel=channel,
-        address=address,
-        status=Consent.Status.OPTED_OUT,
-        source=source,
-        note=note,
-        now=now,
-    )
-
-
-def consent_opt_in(
-    *,
-    organization: Organization,
-    channel: str,
-    address: str,
-    source: str,
-    note: str = "",
-    now: dt.datetime | None = None,
-) -> Consent:
-    """Record that `address` may be messaged on `channel` again (START, UNSTOP, staff)."""
-    return _consent_set(
-        organization=organization,
-        channel=channel,
-        address=address,
-        status=Consent.Status.OPTED_IN,
-        source=source,
-        note=note,
-        now=now,
-    )
-
-
 def consent_sms_keyword_apply(
     *, organization: Organization, address: str, body: str, now: dt.datetime | None = None
 ) -> Consent | None:
@@ -305,9 +263,10 @@ def consent_sms_keyword_apply(
         e164 = consent_address(organization=organization, channel="sms", address=address)
     except ApplicationError:
         return None
-    service = consent_opt_out if keyword in SMS_OPT_OUT_KEYWORDS else consent_opt_in
-    return service(
+    opted_out = keyword in SMS_OPT_OUT_KEYWORDS
+    return consent_set(
         organization=organization,
+        status=Consent.Status.OPTED_OUT if opted_out else Consent.Status.OPTED_IN,
         channel=Consent.Channel.SMS,
         address=e164,
         source=Consent.Source.SMS_KEYWORD,
@@ -317,17 +276,20 @@ def consent_sms_keyword_apply(
 
 
 @transaction.atomic
-def _consent_set(
+def consent_set(
     *,
     organization: Organization,
     channel: str,
     address: str,
     status: str,
     source: str,
-    note: str,
-    now: dt.datetime | None,
+    note: str = "",
+    now: dt.datetime | None = None,
 ) -> Consent:
-    """Lock (or create) the address's consent row and move it to `status`. Already there: the row
+    """Record that `address` may (`opted_in`) or may no longer (`opted_out`) be messaged on
+    `channel` by this organisation.
+
+    Lock (or create) the address's consent row and move it to `status`. Already there: the row
     is returned unchanged (a retried webhook writes nothing). The customers' contact points with
     that value get the mirrored flag."""
     now = now or timezone.now()

@@ -10,7 +10,7 @@ from customers import services
 from customers.geocoding import ZipCentroidGeocoder
 from customers.models import ServiceLocation
 from dispatchnode.core.http import ProviderError
-from dispatchnode.core.retry import retry_decide
+from dispatchnode.core.retry import retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +23,7 @@ def retry_countdown(*, error: ProviderError, retries: int) -> float:
     """The one retry policy (`dispatchnode.core.retry`): the provider's Retry-After when it gave
     one, else exponential backoff with jitter (15 s, 30 s, 60 s…), capped at
     `MAX_RETRY_COUNTDOWN`."""
-    decision = retry_decide(
-        error, attempt=retries + 1, max_attempts=retries + 2, base=15.0, cap=MAX_RETRY_COUNTDOWN
-    )
-    return decision.delay
+    return retry_delay(error, attempt=retries + 1, base=15.0, cap=MAX_RETRY_COUNTDOWN)
 
 
 @shared_task(

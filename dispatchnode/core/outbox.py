@@ -28,7 +28,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -183,7 +183,6 @@ class RelayReport:
     dead: int = 0
     seconds: float = 0.0
     stopped_early: bool = False
-    outcomes: list[str] = field(default_factory=list, repr=False)
 
 
 def outbox_claim(*, limit: int, lease_seconds: float | None = None) -> list[OutboxDelivery]:
@@ -324,7 +323,6 @@ def outbox_relay_run(
         report.claimed += len(batch)
         for index, delivery in enumerate(batch):
             outcome, timed_out = _deliver(delivery)
-            report.outcomes.append(outcome)
             if outcome == OutboxDeliveryAttempt.Outcome.DELIVERED:
                 report.delivered += 1
             elif outcome == OutboxDeliveryAttempt.Outcome.RETRY:

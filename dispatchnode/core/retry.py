@@ -60,6 +60,15 @@ def backoff_delay(*, attempt: int, base: float, cap: float) -> float:
     return min(delay + random.uniform(0, delay / 4), cap)
 
 
+def retry_delay(error: BaseException, *, attempt: int, base: float, cap: float) -> float:
+    """How long to wait after the `attempt`-th failure: the provider's Retry-After when it gave
+    one, else the backoff; both capped."""
+    wait = _retry_after(error)
+    if wait is None:
+        return backoff_delay(attempt=attempt, base=base, cap=cap)
+    return max(min(wait, cap), 0.0)
+
+
 def retry_decide(
     error: BaseException,
     *,

@@ -15,8 +15,7 @@ from customers.selectors import consent_allows
 from customers.services import (
     SMS_OPT_IN_KEYWORDS,
     SMS_OPT_OUT_KEYWORDS,
-    consent_opt_in,
-    consent_opt_out,
+    consent_set,
     consent_sms_keyword_apply,
 )
 from dispatchnode.core.models import OutboxEvent
@@ -137,8 +136,16 @@ def test_consent_is_mirrored_onto_the_customers_contact_points_of_this_organisat
     )
 
     # when the office opts the number out and the email (written in capitals) too
-    consent_opt_out(organization=org, channel="sms", address=STRANGER, source="staff")
-    consent_opt_out(organization=org, channel="email", address=" Ann@Example.COM ", source="staff")
+    consent_set(
+        status="opted_out", organization=org, channel="sms", address=STRANGER, source="staff"
+    )
+    consent_set(
+        status="opted_out",
+        organization=org,
+        channel="email",
+        address=" Ann@Example.COM ",
+        source="staff",
+    )
 
     # then
     flags = {
@@ -153,7 +160,9 @@ def test_consent_is_mirrored_onto_the_customers_contact_points_of_this_organisat
     assert consent_allows(organization=org, channel="email", address="ANN@example.com") is False
 
     # and opting back in clears the mirror
-    consent_opt_in(organization=org, channel="sms", address=STRANGER, source="staff")
+    consent_set(
+        status="opted_in", organization=org, channel="sms", address=STRANGER, source="staff"
+    )
     assert list(ContactPoint.objects.filter(sms_opt_out=True)) == []
 
 
