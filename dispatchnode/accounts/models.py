@@ -228,7 +228,8 @@ class ApiToken(TenantModel):
 
     @staticmethod
     def generate_key() -> str:
-        """A URL-safe key that never starts with "-", so a shell or argparse never reads it as an option."""
+        """A URL-safe key that never starts with "-", so a command line never reads it as an
+        option (`--token -abc` fails in argparse)."""
         while True:
             key = secrets.token_urlsafe(32)
             if not key.startswith("-"):

@@ -116,10 +116,12 @@ def test_a_worker_killed_mid_batch_texts_nobody_twice(twilio, broker, settings):
         # (a message holds its sid as soon as Twilio answers; the delivery's outcome is
         # recorded just after, in a transaction of its own, so wait for both)
         assert wait_for(
-            lambda: not Message.objects.filter(organization=org, provider_message_id="").exists()
-            and not OutboxDelivery.objects.filter(organization=org)
-            .exclude(status=OutboxDelivery.Status.DELIVERED)
-            .exists(),
+            lambda: (
+                not Message.objects.filter(organization=org, provider_message_id="").exists()
+                and not OutboxDelivery.objects.filter(organization=org)
+                .exclude(status=OutboxDelivery.Status.DELIVERED)
+                .exists()
+            ),
             seconds=90,
             kick=True,
         )

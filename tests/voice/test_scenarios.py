@@ -204,7 +204,12 @@ def test_play_scenarios_reports_each_scenario_and_fails_when_one_fails(app, demo
 
     with pytest.raises(CommandError, match=r"^1 of 2 scenarios failed\.$"):
         call_command(
-            "play_scenarios", str(tmp_path), "--base-url", app, f"--token={demo.api_key}", stdout=out
+            "play_scenarios",
+            str(tmp_path),
+            "--base-url",
+            app,
+            f"--token={demo.api_key}",
+            stdout=out,
         )
 
     text = out.getvalue()
