@@ -444,6 +444,12 @@ class CallSession(TenantModel):
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # The turn being answered: a lease, so a Twilio retry of the same turn waits for its answer
+    # instead of acting twice, and a note of what that turn already did (the job it created, the
+    # text it queued), so answering it again after a crash does not do it twice.
+    turn_lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    turn_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    turn_effects = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

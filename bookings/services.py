@@ -10,6 +10,11 @@ how a job's status may change, is `bookings.rules`: every job status write here 
 `job_transition_check` first. On SQLite every transaction
 begins IMMEDIATE (settings), which serialises writers the same way.
 
+Each write is its own outermost transaction (`atomic(durable=True)`: calling one inside another
+transaction is a RuntimeError), so a booking commits, and frees its locks, the moment it is made,
+never held open by a caller's wider work (the phone turn acts through these with no transaction
+of its own).
+
 A lost race is `SlotTaken` with fresh alternatives. They are searched after the transaction has
 rolled back, so the technician lock is not held while the slot search runs.
 """
@@ -82,7 +87,7 @@ class _RaceLost(Exception):
 # --- jobs -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def job_create(
     *,
     organization: Organization,
@@ -194,7 +199,7 @@ def appointment_book(
         raise _slot_taken(job=job, technician=technician, start=start, now=now) from None
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def _book(
     *, job: Job, technician: Technician, start: dt.datetime, actor, now: dt.datetime
 ) -> Appointment:
@@ -264,7 +269,7 @@ def appointment_reschedule(
         raise
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def _reschedule(
     *,
     appointment: Appointment,
@@ -323,7 +328,7 @@ def _reschedule(
     return appointment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def appointment_cancel(
     *,
     appointment: Appointment,

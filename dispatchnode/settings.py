@@ -293,6 +293,12 @@ LLM_TIMEOUT_SECONDS = voice_brain_check(
     brain=VOICE_BRAIN, base_url=LLM_BASE_URL, timeout=env_str("LLM_TIMEOUT_SECONDS", "4")
 )
 
+# A phone turn leases its call while it acts (bookings/voice/services.py): a Twilio retry of
+# the same turn waits up to VOICE_TURN_WAIT_SECONDS for the answer (Twilio gives up after 15 s);
+# the lease of a request that died runs out after VOICE_TURN_LEASE_SECONDS.
+VOICE_TURN_LEASE_SECONDS = env_int("VOICE_TURN_LEASE_SECONDS", 12)
+VOICE_TURN_WAIT_SECONDS = env_int("VOICE_TURN_WAIT_SECONDS", 10)
+
 # The outbox relay (docs/operations.md): attempts before a delivery is dead-lettered, how many
 # deliveries one claim leases and for how long (longer than a batch can take), how long one
 # relay run keeps claiming, and how long delivered or never-routed events are kept.

@@ -59,10 +59,10 @@ from bookings.voice.context import (
 from customers.hygiene.addresses import NormalizedAddress, address_normalize, address_spoken
 from customers.hygiene.names import name_parse
 from customers.intake import InvalidCustomer, customer_find_or_create
-from customers.models import Source
+from customers.models import Message, Source
 from customers.selectors import location_list
 from dispatchnode.accounts.models import Organization
-from dispatchnode.core.errors import ApplicationError
+from dispatchnode.core.errors import ApplicationError, Conflict
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
 
 logger = logging.getLogger(__name__)
@@ -687,9 +687,19 @@ class Dialogue:
 
     # --- slots and booking ------------------------------------------------------------------
 
+    def _note(self, **effects: Any) -> None:
+        """Note on the call, committed at once, what this turn did that must not be done twice
+        if the turn is answered again after a crash (`call.turn_effects`, see
+        `voice_turn_receive`): it holds what an earlier try of this same turn did."""
+        call = self.call
+        call.turn_effects.update(effects)
+        CallSession.objects.filter(pk=call.pk).update(turn_effects=call.turn_effects)
+
     def _job(self) -> Job | None:
         """The job this call books, created once (source `ai_call`, for revenue attribution)."""
         memory = self.memory
+        if not memory.get("job_id") and self.call.turn_effects.get("job_id"):
+            memory["job_id"] = self.call.turn_effects["job_id"]  # an earlier try created it
         if memory.get("job_id"):
             return Job.objects.filter(organization=self.organization, pk=memory["job_id"]).first()
         customer = self.call.customer
@@ -714,6 +724,7 @@ class Dialogue:
         )
         memory["job_id"] = job.pk
         self.call.job = job
+        self._note(job_id=job.pk)
         return job
 
     def _offer(self, *, prefix: str = "", preference_text: str = "") -> str:
@@ -859,11 +870,30 @@ class Dialogue:
                     lead="I'm sorry, that time was just taken by another caller. ",
                 )
             return self._offer(prefix="I'm sorry, that time was just taken. ")
+        except Conflict as exc:
+            appointment = self._booked_before(exc, job=job, technician=technician, start=start)
+            if appointment is None:
+                logger.info("voice booking refused: %s", exc)
+                self._exclude([offer])
+                return self._offer(prefix="Sorry, that time is no longer available. ")
         except ApplicationError as exc:
             logger.info("voice booking refused: %s", exc)
             self._exclude([offer])
             return self._offer(prefix="Sorry, that time is no longer available. ")
         return self._booked(appointment, technician, rescheduled=rescheduling, lead=lead)
+
+    def _booked_before(
+        self, refused: Conflict, *, job: Job, technician: Technician, start: dt.datetime
+    ) -> Appointment | None:
+        """The visit an earlier try of this turn booked, when the booking service refuses to
+        book the job again because it holds exactly the visit the caller chose."""
+        if refused.code != "already_booked":
+            return None
+        return (
+            job.appointments.select_related("job", "technician")
+            .filter(status__in=Appointment.ACTIVE_STATUSES, technician=technician, start=start)
+            .first()
+        )
 
     def _booked(
         self,
@@ -918,14 +948,22 @@ class Dialogue:
             f"{what} {speech.window_written(start, end)}. {technician.first_name} will be your "
             "technician. Reply STOP to opt out."
         )
-        message = sms_queue(
-            organization=self.organization,
-            to=to,
-            body=body,
-            customer=self.call.customer,
-            job=job,
-            purpose="booking_confirmation",
+        queued = self.call.turn_effects.get("confirmation_message_id")
+        message = (
+            Message.objects.filter(organization=self.organization, pk=queued).first()
+            if queued
+            else None
         )
+        if message is None:  # not already queued by an earlier try of this turn
+            message = sms_queue(
+                organization=self.organization,
+                to=to,
+                body=body,
+                customer=self.call.customer,
+                job=job,
+                purpose="booking_confirmation",
+            )
+            self._note(confirmation_message_id=message.pk)
         return message.status not in ("failed", "suppressed")
 
     # --- after a booking, and goodbye -------------------------------------------------------

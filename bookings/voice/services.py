@@ -10,10 +10,16 @@ logged on the call with the reason it was allowed. The conversation itself is
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import logging
+import secrets
 import time
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bookings.models import CallSession, CallTurn
@@ -31,6 +37,7 @@ from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
 STIR_ATTESTED_A = "TN-Validation-Passed-A"
 # Stored TwiML replies per call, for answering Twilio retries identically.
 REPLIES_KEPT = 4
+logger = logging.getLogger(__name__)
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
@@ -234,12 +241,15 @@ def voice_turn_receive(
     dialogue answer it, record the exchange. A retry of a turn already taken returns the stored
     TwiML and records nothing; a turn for a call we never answered is ended politely.
 
-    The brain (an LLM may take seconds) interprets the answer outside any transaction, from the
-    call as it was read; then one short transaction locks the call, checks that no retry of this
-    turn answered it meanwhile, and acts and records. So a slow model holds no lock (on SQLite,
-    not the installation-wide write lock) and other calls book meanwhile."""
+    No transaction spans the turn. The brain (an LLM may take seconds) interprets the answer
+    first, from the call as it was read. The turn is then claimed with a lease (a conditional
+    update), so a Twilio retry arriving meanwhile waits for this answer instead of acting twice.
+    The dialogue acts through the booking services, each its own outermost transaction, and a
+    last short transaction records the turn, stores the reply and releases the lease. What the
+    turn did on the way (the job it created, the text it queued) is noted on the call at once, so
+    answering the turn again after a crash does not do it twice."""
     started = time.perf_counter()
-    call = _call_for_turn(organization=organization, call_sid=call_sid, lock=False)
+    call = _call_for_turn(organization=organization, call_sid=call_sid)
     if call is None:
         return twiml.goodbye(
             text="Sorry, we lost this call. Please call us again and we will be glad to help."
@@ -251,20 +261,39 @@ def voice_turn_receive(
     heard = Dialogue(call).understand_ahead(
         speech_text=speech, digits=digits, confidence=confidence
     )
-    with transaction.atomic():
-        call = _call_for_turn(organization=organization, call_sid=call_sid, lock=True)
-        moved_on = _webhook_memory(call)["next_turn"] != expected
-        if moved_on:  # a retry of this turn was answered while the brain thought
-            return _reply_stored(call, turn=expected) or _reply_latest(call)
-        sequence = expected
-        state_before = call.state
-        call.context["webhook"]["turn"] = sequence
+    token = _turn_claim(call, turn=expected)
+    call = _call_for_turn(organization=organization, call_sid=call_sid)
+    if token is None or _webhook_memory(call)["next_turn"] != expected:
+        # A retry of this turn answered it (or is still answering it past our patience).
+        if token is not None:
+            _turn_release(call, token=token)
+        return _reply_stored(call, turn=expected) or _reply_latest(call)
+    if call.turn_effects.get("turn") != expected:
+        call.turn_effects = {"turn": expected}
+        CallSession.objects.filter(pk=call.pk).update(turn_effects=call.turn_effects)
+    before = _call_snapshot(call)
+    state_before = call.state
+    call.context["webhook"]["turn"] = expected
+    try:
         reply = dialogue_turn(
             call=call, speech=speech, digits=digits, confidence=confidence, brain=heard
         )
+    except BaseException:
+        _turn_release(call, token=token)
+        raise
+    with transaction.atomic():
+        current = (
+            CallSession.objects.select_for_update()
+            .only("turn_lease_token", "context")
+            .get(pk=call.pk)
+        )
+        if current.turn_lease_token != token:
+            # The lease ran out and a retry answered the turn: its answer stands.
+            logger.warning("call %s: turn %s took longer than its lease", call_sid, expected)
+            return _reply_stored(current, turn=expected) or reply
         _turn_record(
             call=call,
-            sequence=sequence,
+            sequence=expected,
             state=state_before,
             said=twiml.spoken_text(reply),
             started=started,
@@ -273,17 +302,74 @@ def voice_turn_receive(
             confidence=confidence,
             intent=call.context.pop("turn_intent", ""),
         )
-        _reply_store(call, turn=sequence, reply=reply)
+        _reply_store(call, turn=expected, reply=reply)
         _call_check(call)
-        call.save()
+        call.turn_lease_token, call.turn_lease_until, call.turn_effects = "", None, {}
+        # Only what this turn changed: a status callback may have written the rest meanwhile.
+        call.save(update_fields=_call_changed(call, before) + TURN_LEASE_FIELDS)
     return reply
 
 
-def _call_for_turn(*, organization: Organization, call_sid: str, lock: bool) -> CallSession | None:
-    calls = CallSession.objects.select_related("organization")
-    if lock:
-        calls = calls.select_for_update(of=("self",))
-    return calls.filter(organization=organization, call_sid=call_sid).first()
+TURN_LEASE_FIELDS = ["turn_lease_token", "turn_lease_until", "turn_effects", "updated_at"]
+
+
+def _turn_claim(call: CallSession, *, turn: int) -> str | None:
+    """Lease the call for answering `turn`: a token, or None when another request answered the
+    turn while we waited for it (at most `VOICE_TURN_WAIT_SECONDS`, within Twilio's 15 s)."""
+    token = secrets.token_hex(16)
+    deadline = time.monotonic() + settings.VOICE_TURN_WAIT_SECONDS
+    while True:
+        now = timezone.now()
+        claimed = (
+            CallSession.objects.filter(pk=call.pk)
+            .filter(Q(turn_lease_until__isnull=True) | Q(turn_lease_until__lt=now))
+            .update(
+                turn_lease_token=token,
+                turn_lease_until=now + dt.timedelta(seconds=settings.VOICE_TURN_LEASE_SECONDS),
+            )
+        )
+        if claimed:
+            return token
+        memory = (
+            CallSession.objects.filter(pk=call.pk).values_list("context", flat=True).first() or {}
+        )
+        if memory.get("webhook", {}).get("next_turn", 0) != turn:
+            return None
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+
+
+def _turn_release(call: CallSession, *, token: str) -> None:
+    CallSession.objects.filter(pk=call.pk, turn_lease_token=token).update(
+        turn_lease_token="", turn_lease_until=None
+    )
+
+
+def _call_snapshot(call: CallSession) -> dict[str, object]:
+    return {
+        field.attname: copy.deepcopy(field.value_from_object(call))
+        for field in call._meta.concrete_fields
+        if not field.primary_key
+    }
+
+
+def _call_changed(call: CallSession, before: dict[str, object]) -> list[str]:
+    return [
+        field.name
+        for field in call._meta.concrete_fields
+        if field.attname in before
+        and field.name not in TURN_LEASE_FIELDS
+        and field.value_from_object(call) != before[field.attname]
+    ]
+
+
+def _call_for_turn(*, organization: Organization, call_sid: str) -> CallSession | None:
+    return (
+        CallSession.objects.select_related("organization")
+        .filter(organization=organization, call_sid=call_sid)
+        .first()
+    )
 
 
 def _replay(call: CallSession, *, turn: int | None, expected: int) -> str | None:
