@@ -21,6 +21,7 @@ from django.utils import timezone
 from rapidfuzz import fuzz
 
 from bookings import selectors_callers as selectors
+from bookings.voice.spoken_numbers import digits_from_speech
 from customers.hygiene.addresses import address_normalize, address_spoken
 from customers.models import CustomerNote, Equipment, ServiceLocation
 from dispatchnode.accounts.models import Organization
@@ -311,10 +312,12 @@ def verification_matches(*, context: CallerContext, answer: str) -> bool:
     digits = "".join(
         t if t.isdigit() else _DIGIT_WORDS.get(t, "") for t in tokens if _is_digitish(t)
     )
+    # and "seventy eight seven oh one", the way numbers are said (bookings.voice.spoken_numbers)
+    said = digits_from_speech(answer)
     words = [t for t in tokens if not t.isdigit()]
     for location in context.locations:
         zip5 = location.postal_code[:5]
-        if len(zip5) == 5 and zip5.isdigit() and zip5 in digits:
+        if len(zip5) == 5 and zip5.isdigit() and (zip5 in digits or zip5 in said):
             return True
         if _street_named(location.street_name, words):
             return True

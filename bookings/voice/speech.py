@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from bookings.voice.spoken_numbers import digits_from_speech, numbers_from_speech
+
 _ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd"}
 
 
@@ -173,19 +175,6 @@ _UNIT_WORDS = (
     (r"\bunit number\b", "Unit"),
 )
 _SPELLED_DIGITS = re.compile(r"\b\d(?:[\s-]+\d\b)+")
-_NUMBER_WORDS = {
-    "zero": "0",
-    "oh": "0",
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-}
 
 
 def name_from_speech(text: str) -> str:
@@ -199,11 +188,14 @@ def name_from_speech(text: str) -> str:
 
 def address_from_speech(text: str) -> str:
     """The address part of an answer, written the way the address parser reads best: no lead-in,
-    no sentence punctuation, spelled-out digits joined ("7 8 7 0 1" -> "78701")."""
+    no sentence punctuation, numbers said as words written as digits and spelled-out digits
+    joined ("one twenty three" -> "123", "7 8 7 0 1" -> "78701")."""
     said = " ".join((text or "").replace("’", "'").split())
     said = _ADDRESS_LEADS.sub("", said)
     said = re.sub(r"(?<=\w)[.!?]+(?=\s|$)", "", said)
     said = re.sub(r"[.!?]+$", "", said)
+    # "one twenty three Oak Street, seven eight seven oh two" -> "123 Oak Street, 78702"
+    said = numbers_from_speech(said, single_words=False)
     said = _SPELLED_DIGITS.sub(lambda m: re.sub(r"[\s-]+", "", m.group(0)), said)
     # The parser reads the postal abbreviations far better than the words callers say:
     # "apartment 4B, Austin 78704" loses the unit, "Apt 4B, Austin 78704" keeps it.
@@ -213,8 +205,8 @@ def address_from_speech(text: str) -> str:
 
 
 def phone_digits_from_speech(text: str, keys: str = "") -> str:
-    """Digits of a phone number given by keypad or speech ("five one two, five five five...")."""
+    """Digits of a phone number given by keypad or speech ("five one two, five five five...",
+    "five one two, five fifty five, oh one forty two")."""
     if keys:
         return "".join(ch for ch in keys if ch.isdigit())
-    tokens = re.findall(r"[a-z]+|\d+", (text or "").lower())
-    return "".join(t if t.isdigit() else _NUMBER_WORDS.get(t, "") for t in tokens)
+    return digits_from_speech(text)

@@ -206,6 +206,36 @@ def test_nickname_from_a_new_number_is_the_existing_customer(shop, twilio):
     assert william.contacts.filter(value="+15125550888").exists()
 
 
+@pytest.mark.parametrize(
+    ("address", "zip_said"),
+    [
+        ("One twenty three Oak Street", "seven eight seven oh two"),
+        ("one hundred twenty three Oak Street", "seventy eight seven oh two"),
+        ("one two three Oak Street", "7 8 7 0 2"),
+    ],
+)
+def test_a_house_number_said_as_words_is_the_existing_customer(shop, twilio, address, zip_said):
+    # given William Jenkins at 123 Oak Street, 78702, calling from a new number
+    william = Customer.objects.get(first_name="William", last_name="Jenkins")
+    call = Call(twilio, sid=_sid(61), From="+15125550889", StirVerstat=ATTESTED)
+    call.say("The kitchen sink is clogged.")
+    call.say("Bill Jenkins.")
+    # when he says the house number and the ZIP code in words, as recognisers write them
+    ask_zip = call.say(f"{address}.")
+    assert "zip" in ask_zip.lower()
+    readback = call.say(f"{zip_said}.")
+    # then the agent reads back the digits and files the call under William
+    assert "I have 123 Oak Street" in readback
+    assert "7 8 7 0 2" in readback
+    assert "found your account" in call.say("Yes.")
+    call.say("Yes.")
+    assert "You're all set" in call.say("The first one.")
+    record = call.record
+    assert record.customer == william
+    assert not record.new_customer
+    assert Customer.objects.filter(last_name="Jenkins").count() == 1
+
+
 def test_gas_smell_gets_safety_instructions_then_a_transfer(shop, twilio, john, voice_org):
     call = Call(twilio, sid=_sid(7), StirVerstat=ATTESTED)
     call.say("Yes.")
