@@ -16,16 +16,22 @@ HOST ?= 127.0.0.1
 WEB_WORKERS ?= 1
 WEB_THREADS ?= 4
 CELERY_CONCURRENCY ?= 2
-CELERY_QUEUES ?= default,integrations,routing
+# `make worker QUEUES=outbox`: the queues one worker consumes (dispatchnode/celery.py QUEUES).
+QUEUES ?= default,outbox,integrations,routing
+# Recycle each pool process after this many tasks (empty: the app's worker_max_tasks_per_child).
+MAX_TASKS_PER_CHILD ?=
 PYTEST_ARGS ?=
+comma := ,
 
 VPY := $(VENV)/bin/python
 MANAGE := $(VPY) manage.py
 STAMP := $(VENV)/.installed-dev
 
-# Local development runs with DEBUG=1 unless the caller chose DEBUG or SECRET_KEY themselves
-# (the settings refuse to start without SECRET_KEY when DEBUG is off).
-ifeq ($(origin DEBUG)$(origin SECRET_KEY),undefinedundefined)
+# A bare developer machine runs with DEBUG=1. If DEBUG or any production variable is set (in
+# the environment or on the command line), debug is never switched on here: the settings then
+# refuse to start without SECRET_KEY, FIELD_ENCRYPTION_KEY and REDIS_URL. Same rule as manage.py.
+PRODUCTION_VARIABLES := DEBUG DATABASE_URL ALLOWED_HOSTS SECRET_KEY REDIS_URL
+ifeq ($(strip $(foreach name,$(PRODUCTION_VARIABLES),$(filter-out undefined,$(origin $(name))))),)
 export DEBUG := 1
 endif
 export PYTHONUNBUFFERED := 1
@@ -79,11 +85,12 @@ serve: install ## Serve with gunicorn without migrating or seeding
 		--worker-class gthread --timeout 30 --graceful-timeout 10 \
 		--access-logfile - --error-logfile -
 
-worker: install ## Celery worker on the default, integrations and routing queues (needs REDIS_URL)
+worker: install ## Celery worker on QUEUES (default: all four; e.g. QUEUES=outbox) (needs REDIS_URL)
 	@test -n "$${REDIS_URL:-}" || { echo "error: 'make worker' needs REDIS_URL" \
 		"(without it tasks already run in-process inside the web server)." >&2; exit 1; }
-	exec $(VENV)/bin/celery -A dispatchnode worker -Q $(CELERY_QUEUES) \
-		--concurrency $(CELERY_CONCURRENCY) --loglevel INFO
+	exec $(VENV)/bin/celery -A dispatchnode worker -Q $(QUEUES) \
+		--hostname $(subst $(comma),-,$(QUEUES))@%h --concurrency $(CELERY_CONCURRENCY) \
+		--loglevel INFO$(if $(MAX_TASKS_PER_CHILD), --max-tasks-per-child $(MAX_TASKS_PER_CHILD))
 
 beat: install ## Celery beat, the periodic schedule defined in dispatchnode/celery.py (needs REDIS_URL)
 	@test -n "$${REDIS_URL:-}" || { echo "error: 'make beat' needs REDIS_URL." >&2; exit 1; }
@@ -92,9 +99,11 @@ beat: install ## Celery beat, the periodic schedule defined in dispatchnode/cele
 		--schedule "$${VAR_DIR:-var}/celerybeat-schedule"
 
 # --- Quality ------------------------------------------------------------------------------
+# Tests run on throwaway test_* databases, so DATABASE_URL/REDIS_URL there still mean DEBUG=1
+# unless DEBUG was chosen.
 test: install ## Run the whole test suite (DATABASE_URL/REDIS_URL when set); PYTEST_ARGS passes through
 	@echo "==> pytest on $${DATABASE_URL:-SQLite}$${REDIS_URL:+ with Redis $$REDIS_URL}"
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	DEBUG="$${DEBUG:-1}" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install ## ruff check + ruff format --check
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,7 +24,9 @@ from customers.matching import compare
 from customers.models import Consent, ContactPoint, Customer, ServiceLocation
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.errors import ApplicationError
+from dispatchnode.core.models import BackgroundRun
 from dispatchnode.core.phones import phone_to_e164
+from dispatchnode.core.runs import background_run_create
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +215,49 @@ def organization_dedupe(
         if progress:
             progress("queueing for review", done, len(pairs))
     return report
+
+
+def dedupe_report_dict(report: DedupeReport) -> dict:
+    """The report as a run's `result` (JSON)."""
+    return {
+        "customers": report.customers,
+        "clusters": report.clusters,
+        "merged": report.merged,
+        "queued": report.queued,
+        "merges": report.merges,
+        "stats": report.stats,
+    }
+
+
+@transaction.atomic
+def dedupe_run_start(*, organization: Organization, merge: bool = True, user=None) -> BackgroundRun:
+    """Queue a batch dedupe of the organisation as a `BackgroundRun`; its task is sent once this
+    transaction commits (it runs right then in inline mode). A second run while one is queued or
+    running is a `Conflict`."""
+    run = background_run_create(
+        organization=organization,
+        kind=BackgroundRun.Kind.DEDUPE,
+        params={"merge": merge},
+        user=user,
+    )
+    transaction.on_commit(partial(_dedupe_run_enqueue, run.pk))
+    return run
+
+
+def _dedupe_run_enqueue(run_id: int) -> None:
+    from customers.tasks import organization_dedupe_task
+
+    try:
+        organization_dedupe_task.delay(run_id)
+    except Exception as error:  # the broker is down: say so on the row instead of a stuck run
+        logger.warning("dedupe run %s could not be queued: %s", run_id, error)
+        now = timezone.now()
+        BackgroundRun.objects.filter(pk=run_id, status=BackgroundRun.Status.QUEUED).update(
+            status=BackgroundRun.Status.FAILED,
+            error=f"Could not be queued: {error}",
+            finished_at=now,
+            updated_at=now,
+        )
 
 
 def _cluster_pairs(result, records) -> list[tuple[int, int]]:

@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from customers import services
 from customers.geocoding import ZipCentroidGeocoder
 from customers.models import ServiceLocation
 from dispatchnode.core.http import ProviderError
 from dispatchnode.core.retry import retry_delay
+from dispatchnode.core.runs import (
+    RUN_SOFT_TIME_LIMIT,
+    RUN_TIME_LIMIT,
+    RunProgress,
+    background_run_claim,
+    background_run_fail,
+    background_run_succeed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,27 +81,47 @@ def location_geocode_task(self, location_id: int) -> None:
         ) from error
 
 
-@shared_task(name="customers.organization_dedupe", bind=True, acks_late=True)
-def organization_dedupe_task(self, organization_id: int, *, merge: bool = True) -> dict:
-    """The batch deduplication of one organisation, reporting progress in the task state
-    (`{"stage", "done", "total"}`) for a dashboard to show."""
-    from customers.services import organization_dedupe
-    from dispatchnode.accounts.models import Organization
+@shared_task(
+    name="customers.organization_dedupe",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=RUN_SOFT_TIME_LIMIT,
+    time_limit=RUN_TIME_LIMIT,
+)
+def organization_dedupe_task(self, run_id: int) -> None:
+    """The batch deduplication of one organisation, recorded on its `BackgroundRun` row:
+    progress while it runs (throttled short writes), then the report as `result` or the error.
 
-    organization = Organization.objects.filter(pk=organization_id).first()
-    if organization is None:
-        logger.info("dedupe: organisation %s no longer exists", organization_id)
-        return {}
+    A redelivered message for a run that is finished, or still alive in another worker, does
+    nothing. Errors are recorded on the row, not raised: in inline mode the request that started
+    the run still answers.
+    """
+    from customers.services import dedupe_report_dict, organization_dedupe
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if not self.request.called_directly and self.request.id:
-            self.update_state(state="PROGRESS", meta={"stage": stage, "done": done, "total": total})
-
-    report = organization_dedupe(organization=organization, merge=merge, progress=progress)
-    return {
-        "customers": report.customers,
-        "clusters": report.clusters,
-        "merged": report.merged,
-        "queued": report.queued,
-        "merges": report.merges,
-    }
+    run = background_run_claim(run_id=run_id)
+    if run is None:
+        logger.info("dedupe run %s is not queued (finished, running elsewhere or gone)", run_id)
+        return
+    progress = RunProgress(run)
+    try:
+        report = organization_dedupe(
+            organization=run.organization, merge=run.params.get("merge", True), progress=progress
+        )
+    except SoftTimeLimitExceeded:
+        progress.flush()
+        background_run_fail(
+            run=run, error=f"Stopped after {RUN_SOFT_TIME_LIMIT // 60} minutes (time limit)."
+        )
+        logger.warning(
+            "dedupe run %s (organisation %s) hit its time limit", run_id, run.organization_id
+        )
+        return
+    except Exception as error:
+        progress.flush()
+        background_run_fail(run=run, error=f"{type(error).__name__}: {error}")
+        logger.exception("dedupe run %s (organisation %s) failed", run_id, run.organization_id)
+        return
+    progress.flush()
+    background_run_succeed(run=run, result=dedupe_report_dict(report))

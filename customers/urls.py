@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from customers import apis
+from customers import apis, apis_dedupe
 
 router = SimpleRouter()
 router.register("customers", apis.CustomerViewSet, basename="customer")
@@ -10,5 +10,6 @@ router.register("customer-notes", apis.CustomerNoteViewSet, basename="customer-n
 router.register("messages", apis.MessageViewSet, basename="message")
 router.register("customer-merges", apis.CustomerMergeViewSet, basename="customer-merge")
 router.register("duplicate-reviews", apis.DuplicateReviewViewSet, basename="duplicate-review")
+router.register("dedupe-runs", apis_dedupe.DedupeRunViewSet, basename="dedupe-run")
 
 urlpatterns = router.urls

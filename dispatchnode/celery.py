@@ -6,7 +6,12 @@ every task must be idempotent. The Redis visibility timeout is longer than any t
 and far-future work is scheduled through beat or database rows, never long countdowns.
 
 The two environment-dependent values (broker URL, eager mode) come from Django settings
-(`CELERY_BROKER_URL`, `CELERY_TASK_ALWAYS_EAGER`): without REDIS_URL tasks run in-process.
+(`CELERY_BROKER_URL`, `CELERY_TASK_ALWAYS_EAGER`): with TASKS=inline tasks run in-process.
+
+Queues (docs/operations.md, "Queues and workers"), one worker service each in production:
+`default` (short application work), `outbox` (the relay: texts, emails, syncs; never waits behind
+anything else), `integrations` (third-party calls: geocoding, polling) and `routing`, the CPU
+queue (OR-Tools plans and the batch dedupe), whose pool processes are recycled often.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ TASK_TIME_LIMIT = 6 * 60
 VISIBILITY_TIMEOUT = 15 * 60
 
 QUEUES = ("default", "outbox", "integrations", "routing")
+# Queues whose tasks are CPU- and memory-heavy (numpy, OR-Tools): their workers recycle each pool
+# process after CPU_MAX_TASKS_PER_CHILD tasks (docker-compose.yml, `make worker`), so a large
+# run's memory goes back to the system. Every other worker recycles after MAX_TASKS_PER_CHILD.
+CPU_QUEUES = ("routing",)
+CPU_MAX_TASKS_PER_CHILD = 10
+MAX_TASKS_PER_CHILD = 1000
 
 BEAT_SCHEDULE = {
     # Commits kick the relay at once; this sweep picks up retries that came due and kicks
@@ -49,6 +60,7 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
+    worker_max_tasks_per_child=MAX_TASKS_PER_CHILD,
     worker_cancel_long_running_tasks_on_connection_loss=True,
     task_soft_time_limit=TASK_SOFT_TIME_LIMIT,
     task_time_limit=TASK_TIME_LIMIT,
@@ -67,6 +79,9 @@ app.conf.update(
         "routing.*": {"queue": "routing"},
         # Geocoding calls a third-party provider: keep it off the default queue.
         "customers.location_geocode": {"queue": "integrations"},
+        # The batch dedupe scores every candidate pair with numpy: the CPU queue, so it never
+        # holds up texts, syncs or the default queue.
+        "customers.organization_dedupe": {"queue": "routing"},
     },
     task_serializer="json",
     accept_content=["json"],

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from django.core.exceptions import ImproperlyConfigured
 
-class ConfigError(RuntimeError):
-    """A configuration value is missing or malformed."""
+
+class ConfigError(ImproperlyConfigured):
+    """A configuration value is missing or malformed (Django's `ImproperlyConfigured`, named)."""
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -123,3 +125,29 @@ def voice_brain_check(*, brain: str, base_url: str, timeout: str) -> float:
             f"LLM_TIMEOUT_SECONDS must be a positive number of seconds, got {timeout!r}"
         )
     return seconds
+
+
+TASK_MODES = ("inline", "broker")
+
+
+def task_mode(*, raw: str, debug: bool, redis_url: str) -> str:
+    """`TASKS`: where Celery tasks run. "inline": in the process that queued them, right away
+    (development, tests, a one-process demo); "broker": sent to Redis for the workers.
+
+    Unset means "inline" only with DEBUG on and no REDIS_URL, else "broker". "broker" needs
+    REDIS_URL; with DEBUG off a missing REDIS_URL is refused rather than silently running every
+    tenant's tasks inside web requests. TASKS=inline with DEBUG off is the explicit opt-in for
+    that (the deploy check `dispatchnode.W001` still warns about it).
+    """
+    mode = (raw or ("inline" if debug and not redis_url else "broker")).strip().lower()
+    if mode not in TASK_MODES:
+        raise ConfigError(f"TASKS must be inline or broker, got {raw!r}")
+    if mode == "broker" and not redis_url:
+        if debug:
+            raise ConfigError("TASKS=broker needs REDIS_URL (redis://host:6379/0)")
+        raise ConfigError(
+            "REDIS_URL is required when DEBUG is off: without a broker every task would run "
+            "inside web requests. Set REDIS_URL=redis://host:6379/0 (and run the workers), or "
+            "set TASKS=inline to run tasks in-process on purpose."
+        )
+    return mode

@@ -1,9 +1,9 @@
 """Django settings for DispatchNode, all read from the environment through `dispatchnode.env`.
 
-Embedded default (nothing set): SQLite under `var/`, Celery tasks executed in-process, console
-email. Production: DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY, ALLOWED_HOSTS,
-PUBLIC_BASE_URL, FIELD_ENCRYPTION_KEY and the EMAIL_* values. See the configuration table in
-README.md.
+Embedded default (DEBUG=1, nothing else set): SQLite under `var/`, Celery tasks executed
+in-process (TASKS=inline), console email. Production: DATABASE_URL (PostgreSQL), REDIS_URL,
+SECRET_KEY, ALLOWED_HOSTS, PUBLIC_BASE_URL, FIELD_ENCRYPTION_KEY and the EMAIL_* values. See the
+configuration table in README.md.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dispatchnode.env import (
     env_list,
     env_str,
     parse_database_url,
+    task_mode,
     voice_brain_check,
 )
 
@@ -154,9 +155,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Run mode (docs/operations.md, "Run modes"): "inline" runs tasks in-process, "broker" sends
+# them to Redis. Default: inline with DEBUG=1 and no REDIS_URL, else broker (which needs
+# REDIS_URL: DEBUG=0 without it refuses to start).
+TASKS = task_mode(raw=env_str("TASKS"), debug=DEBUG, redis_url=REDIS_URL)
 # Read by dispatchnode/celery.py (namespace CELERY); the rest of Celery's policy lives there.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL  # embedded default: tasks run in-process
+CELERY_TASK_ALWAYS_EAGER = TASKS == "inline"
 
 # --- Auth and passwords -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -35,6 +35,7 @@ from customers.models import (
     ServiceLocation,
 )
 from dispatchnode.accounts.models import Membership, Organization, PhoneNumber, User
+from dispatchnode.core.models import BackgroundRun
 from invoicing.models import Invoice, InvoiceLine, Payment, PriceBookItem
 
 
@@ -392,3 +393,23 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     organization = factory.SelfAttribute("invoice.organization")
     amount = Decimal("50.00")
     received_at = factory.LazyFunction(timezone.now)
+
+
+class BackgroundRunFactory(factory.django.DjangoModelFactory):
+    """A finished dedupe run (finished, so several can exist in one organisation)."""
+
+    class Meta:
+        model = BackgroundRun
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = BackgroundRun.Kind.DEDUPE
+    status = BackgroundRun.Status.SUCCEEDED
+    params = factory.LazyFunction(lambda: {"merge": True})
+    stage = "queueing for review"
+    done = 3
+    total = 3
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+    result = factory.LazyFunction(
+        lambda: {"customers": 6, "clusters": 1, "merged": 1, "queued": 1, "merges": [], "stats": {}}
+    )

@@ -98,12 +98,12 @@ def test_periodic_entries_expire_before_redis_would_redeliver_them():
         assert expires < celery_module.VISIBILITY_TIMEOUT, entry_name
 
 
-def test_eager_in_this_process_exactly_when_redis_url_is_unset():
-    assert app.conf.task_always_eager is (not settings.REDIS_URL)
+def test_eager_in_this_process_exactly_in_inline_mode():
+    assert app.conf.task_always_eager is (settings.TASKS == "inline")
 
 
 def celery_mode(env_overrides: dict[str, str], tmp_path: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "TASKS"}}
     env.update({"DEBUG": "1", "VAR_DIR": str(tmp_path), "LOG_LEVEL": "WARNING"})
     env.pop("SECRET_KEY", None)
     env.update(env_overrides)
@@ -133,3 +133,16 @@ def test_with_redis_url_tasks_go_to_the_broker(tmp_path):
     mode = celery_mode({"REDIS_URL": "redis://127.0.0.1:6379/15"}, tmp_path)
 
     assert mode == {"eager": False, "broker": "redis://127.0.0.1:6379/15"}
+
+
+def test_tasks_inline_runs_in_process_even_with_a_broker(tmp_path):
+    mode = celery_mode({"REDIS_URL": "redis://127.0.0.1:6379/15", "TASKS": "inline"}, tmp_path)
+
+    assert mode == {"eager": True, "broker": "redis://127.0.0.1:6379/15"}
+
+
+def test_the_batch_dedupe_runs_on_the_cpu_queue_whose_children_are_recycled():
+    assert app.conf.task_routes["customers.organization_dedupe"] == {"queue": "routing"}
+    assert set(celery_module.CPU_QUEUES) == {"routing"}
+    assert app.conf.worker_max_tasks_per_child > celery_module.CPU_MAX_TASKS_PER_CHILD
+    assert app.conf.worker_max_tasks_per_child == celery_module.MAX_TASKS_PER_CHILD

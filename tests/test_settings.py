@@ -43,7 +43,17 @@ SETTINGS_VARIABLES = (*READ_BY_SETTINGS, "DJANGO_SETTINGS_MODULE")
 # Not for docker compose to set: the image fixes VAR_DIR (static files are collected there).
 NOT_IN_COMPOSE = {"VAR_DIR"}
 # docker-compose.yml sets these itself (production mode, the postgres and redis services).
-FIXED_BY_COMPOSE = {"DEBUG", "DATABASE_URL", "REDIS_URL"}
+FIXED_BY_COMPOSE = {"DEBUG", "DATABASE_URL", "REDIS_URL", "TASKS"}
+# The services that run the application image, each with the whole environment.
+APP_SERVICES = (
+    "migrate",
+    "web",
+    "worker-default",
+    "worker-outbox",
+    "worker-integrations",
+    "worker-routing",
+    "beat",
+)
 
 IN_PROCESS_NOTICE = "Celery tasks run in-process"
 
@@ -300,13 +310,14 @@ def test_docker_compose_gives_every_app_service_the_settings_variables():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
 
-    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
-    for name in ("migrate", "web", "worker", "beat"):
+    assert set(services) == {"postgres", "redis", *APP_SERVICES}
+    for name in APP_SERVICES:
         environment = services[name]["environment"]
         missing = set(READ_BY_SETTINGS) - NOT_IN_COMPOSE - set(environment)
         assert not missing, f"{name} lacks {sorted(missing)}"
         assert environment["DEBUG"] == "0"
         assert environment["REDIS_URL"] == "redis://redis:6379/0"
+        assert environment["TASKS"] == "broker"
         assert environment["DATABASE_URL"].startswith("postgres://")
         assert environment["DATABASE_URL"].endswith("@postgres:5432/${POSTGRES_DB:-dispatchnode}")
 
@@ -319,10 +330,12 @@ def test_docker_compose_services_are_wired_for_production():
     assert "--maxmemory-policy noeviction" in redis_command
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
-    worker = services["worker"]["command"]
-    assert worker[worker.index("-Q") + 1] == "default,integrations,routing"
+    for queue in ("default", "outbox", "integrations", "routing"):
+        worker = services[f"worker-{queue}"]["command"]
+        assert worker[worker.index("-Q") + 1] == queue
+        assert "inspect ping" in " ".join(services[f"worker-{queue}"]["healthcheck"]["test"])
     assert "beat" in services["beat"]["command"]
-    for name in ("web", "worker", "beat"):
+    for name in APP_SERVICES[1:]:
         assert services[name]["depends_on"]["migrate"] == {
             "condition": "service_completed_successfully"
         }

@@ -1,4 +1,5 @@
-"""Admin for the shared kernel: the outbox (with replay) and the per-organisation sequences."""
+"""Admin for the shared kernel: the outbox (with replay), the per-organisation sequences and the
+record of background runs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.utils.text import Truncator
 
 from dispatchnode.core.admin_base import ADMIN_ROLES, TenantAdmin, may_act
 from dispatchnode.core.models import (
+    BackgroundRun,
     OutboxDelivery,
     OutboxDeliveryAttempt,
     OutboxEvent,
@@ -123,3 +125,37 @@ class SequenceAdmin(TenantAdmin):
     search_fields = ("name",)
     list_select_related = ()
     ordering = ("organization_id", "name")
+
+
+@admin.register(BackgroundRun)
+class BackgroundRunAdmin(TenantAdmin):
+    """Read-only: runs are started through the API or `manage.py dedupe` and written by tasks."""
+
+    read_only = True
+    view_roles = ADMIN_ROLES
+    edit_roles = ()
+    list_display = (
+        "id",
+        "kind",
+        "status",
+        "stage",
+        "progress",
+        "requested_by",
+        "started_at",
+        "finished_at",
+        "short_error",
+    )
+    list_display_links = ("id", "kind")
+    list_filter = ("kind", "status")
+    search_fields = ("=id", "stage", "error")
+    date_hierarchy = "created_at"
+    list_select_related = ("requested_by",)
+    ordering = ("-id",)
+
+    @admin.display(description="Progress")
+    def progress(self, run: BackgroundRun) -> str:
+        return f"{run.done:,}/{run.total:,}" if run.total else ""
+
+    @admin.display(description="Error")
+    def short_error(self, run: BackgroundRun) -> str:
+        return Truncator(run.error).chars(80)

@@ -12,8 +12,12 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from dispatchnode.core import checks  # noqa: F401  (registers the deploy checks)
+
         if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
-            logger.info(
-                "REDIS_URL is not set: Celery tasks run in-process (embedded mode). "
-                "Set REDIS_URL and run `make worker` and `make beat` for a real queue."
+            log = logger.info if settings.DEBUG else logger.warning
+            log(
+                "TASKS=inline: Celery tasks run in-process, inside the request that queued them. "
+                "Set REDIS_URL (TASKS=broker) and run `make worker` and `make beat` for a real "
+                "queue."
             )

@@ -1,4 +1,5 @@
-"""Base models every table stands on, per-organisation sequences and the transactional outbox."""
+"""Base models every table stands on, per-organisation sequences, the transactional outbox and
+the record of long background work."""
 
 from __future__ import annotations
 
@@ -185,3 +186,56 @@ class OutboxDeliveryAttempt(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} try {self.number}: {self.outcome}"
+
+
+class BackgroundRun(TenantModel):
+    """One run of long work (a dedupe; later backfills and route plans): its status and progress
+    as a row that the API, the admin and the dashboard read.
+
+    The task updates it in short writes of their own (at most about two a second), never inside a
+    long transaction, so readers see progress as it happens. At most one run of a kind is queued
+    or running per organisation: the database refuses a second one.
+    """
+
+    class Kind(models.TextChoices):
+        DEDUPE = "dedupe", "Duplicate customers"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    params = models.JSONField(default=dict, blank=True)
+    stage = models.CharField(max_length=60, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="core_backgroundrun_one_active",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "succeeded", "failed"]),
+                name="core_backgroundrun_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "kind", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} run #{self.pk} ({self.status})"

@@ -19,6 +19,7 @@ from customers.models import Message
 from dispatchnode.accounts.models import ApiToken, Organization, User
 from dispatchnode.accounts.services import api_token_issue
 from dispatchnode.core.models import (
+    BackgroundRun,
     OutboxDelivery,
     OutboxDeliveryAttempt,
     OutboxEvent,
@@ -40,6 +41,7 @@ PROJECT_APPS = (
 )
 # Rows written only by services, webhooks or the relay: viewable, never added by hand.
 NOT_ADDABLE = {
+    BackgroundRun,
     OutboxEvent,
     OutboxDelivery,
     OutboxDeliveryAttempt,

@@ -11,6 +11,7 @@ from bookings.models import CallTurn, Job
 from customers.models import ContactPoint, Customer, Message, ServiceLocation
 from dispatchnode.accounts.models import ApiToken, Membership, Organization, PhoneNumber
 from dispatchnode.core.models import (
+    BackgroundRun,
     OutboxDelivery,
     OutboxDeliveryAttempt,
     OutboxEvent,
@@ -22,6 +23,7 @@ from tests.admin.test_admin_pages import REGISTERED, admin_url, build_one
 
 OWNER_ONLY_MODELS = {ApiToken, Membership}
 CHANGED_ONLY_BY_SUPERUSERS = {
+    BackgroundRun,
     OutboxEvent,
     OutboxDelivery,
     OutboxDeliveryAttempt,

@@ -35,6 +35,7 @@ from customers.models import (
     Message,
     ServiceLocation,
 )
+from dispatchnode.core.models import BackgroundRun
 from invoicing.models import Invoice, Payment, PriceBookItem
 from tests import factories
 
@@ -217,6 +218,10 @@ def make_price_book_item(organization) -> PriceBookItem:
     return factories.PriceBookItemFactory(organization=organization)
 
 
+def make_background_run(organization) -> BackgroundRun:
+    return factories.BackgroundRunFactory(organization=organization)
+
+
 MAKERS: dict[type, Callable] = {
     Customer: make_customer,
     CustomerMerge: make_customer_merge,
@@ -234,4 +239,5 @@ MAKERS: dict[type, Callable] = {
     Invoice: make_invoice,
     Payment: make_payment,
     PriceBookItem: make_price_book_item,
+    BackgroundRun: make_background_run,
 }

@@ -113,6 +113,7 @@ def test_the_api_root_lists_every_resource(db):
             "messages",
             "customer-merges",
             "duplicate-reviews",
+            "dedupe-runs",
             "technicians",
             "service-types",
             "skills",

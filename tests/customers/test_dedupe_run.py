@@ -1,5 +1,5 @@
 """Batch deduplication of an organisation's stored customers: `organization_dedupe`, the
-`dedupe` command and the Celery task."""
+`dedupe` command and the Celery task (its run record: tests/customers/test_dedupe_runs.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from customers.intake import customer_find_or_create
 from customers.merge import customer_unmerge, duplicate_review_dismiss
 from customers.models import Customer, CustomerMerge, DuplicateReview
-from customers.services import organization_dedupe
+from customers.services import dedupe_run_start, organization_dedupe
 from customers.tasks import organization_dedupe_task
 
 pytestmark = pytest.mark.django_db
@@ -132,11 +132,13 @@ def test_batch_dedupe_never_crosses_organisations(org, other_org, base):
     assert Customer.objects.filter(organization=other_org, merged_into__isnull=True).count() == 1
 
 
-def test_the_task_reports_what_it_did(org, base):
-    result = organization_dedupe_task.apply(args=[org.pk]).get()
-    assert result["merged"] == 1
-    assert result["merges"] == list(CustomerMerge.objects.values_list("pk", flat=True))
-    assert organization_dedupe_task.apply(args=[987654]).get() == {}
+def test_the_task_records_what_it_did_on_its_run(org, base):
+    run = dedupe_run_start(organization=org)
+    organization_dedupe_task.apply(args=[run.pk])
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    assert run.result["merged"] == 1
+    assert run.result["merges"] == list(CustomerMerge.objects.values_list("pk", flat=True))
 
 
 def test_a_dry_run_counts_and_changes_nothing(org, base):
