@@ -11,6 +11,7 @@ from customers.geocoding import ZipCentroidGeocoder
 from customers.models import ServiceLocation
 from dispatchnode.core.http import ProviderError
 from dispatchnode.core.retry import retry_delay
+from dispatchnode.core.scoping import tenant_scope, tenant_unscoped
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,17 @@ def location_geocode_task(self, location_id: int) -> None:
     used, so the location still gets a position. A refusal that will not change is logged and
     dropped (the HTTP geocoders already fell back to the ZIP centroid for those).
     """
-    location = ServiceLocation.objects.filter(pk=location_id).first()
+    with tenant_unscoped("find the organisation of the location to geocode"):
+        location = ServiceLocation.objects.filter(pk=location_id).first()
     if location is None:
         logger.info("location %s no longer exists; nothing to geocode", location_id)
         return
+    with tenant_scope(location.organization_id):
+        _location_geocode(self, location)
+
+
+def _location_geocode(task, location: ServiceLocation) -> None:
+    location_id = location.pk
     try:
         services.location_geocode(location=location)
     except ProviderError as error:
@@ -57,18 +65,18 @@ def location_geocode_task(self, location_id: int) -> None:
                 error.message,
             )
             return
-        if self.request.retries >= self.max_retries:
+        if task.request.retries >= task.max_retries:
             logger.warning(
                 "location %s (organisation %s): %s Using the ZIP centroid after %d retries.",
                 location_id,
                 location.organization_id,
                 error.message,
-                self.request.retries,
+                task.request.retries,
             )
             services.location_geocode(location=location, geocoder=ZipCentroidGeocoder())
             return
-        raise self.retry(
-            exc=error, countdown=retry_countdown(error=error, retries=self.request.retries)
+        raise task.retry(
+            exc=error, countdown=retry_countdown(error=error, retries=task.request.retries)
         ) from error
 
 

@@ -22,7 +22,8 @@ from rest_framework import mixins, viewsets
 
 from dispatchnode.accounts.models import SCOPE_FAMILIES, Organization
 from dispatchnode.api.schema import TenantAutoSchema
-from dispatchnode.api.tenancy import request_organization
+from dispatchnode.api.tenancy import principal_apply, request_organization, request_principal
+from dispatchnode.core.scoping import current_scope, scope_reset, scope_set
 
 
 class TenantScopedMixin:
@@ -43,6 +44,18 @@ class TenantScopedMixin:
             raise TypeError(
                 f"{cls.__name__}.scope_family {cls.scope_family!r} is not one of {SCOPE_FAMILIES}."
             )
+
+    def dispatch(self, request, *args, **kwargs):
+        # The scope set in `initial()` lasts for this view only.
+        token = scope_set(current_scope())
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            scope_reset(token)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication (the API token) runs here
+        principal_apply(request, request_principal(request))
 
     @property
     def organization(self) -> Organization | None:

@@ -12,6 +12,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from dispatchnode.core.scoping import connect_task_signals
+
+        connect_task_signals()  # every Celery task is a tenant entry point
         if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
             logger.info(
                 "REDIS_URL is not set: Celery tasks run in-process (embedded mode). "
