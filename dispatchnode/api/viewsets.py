@@ -18,7 +18,7 @@ family in `scope_family` (what an API token needs), and loads rows through its a
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from rest_framework import mixins, viewsets
+from rest_framework import viewsets
 
 from dispatchnode.accounts.models import SCOPE_FAMILIES, Organization
 from dispatchnode.api.schema import TenantAutoSchema
@@ -81,14 +81,6 @@ class TenantScopedMixin:
 
 
 class TenantReadOnlyViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
-    pass
-
-
-class TenantViewSet(TenantScopedMixin, viewsets.ModelViewSet):
-    pass
-
-
-class TenantCreateReadViewSet(
-    TenantScopedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
-):
+    # The only base: writes are explicit @action verbs that call one service. The generic
+    # write bases (ModelViewSet, create/update/destroy mixins) were unused and are removed.
     pass
