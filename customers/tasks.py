@@ -20,6 +20,7 @@ from dispatchnode.core.runs import (
     background_run_fail,
     background_run_succeed,
 )
+from dispatchnode.core.scoping import tenant_scope, tenant_unscoped
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,17 @@ def location_geocode_task(self, location_id: int) -> None:
     used, so the location still gets a position. A refusal that will not change is logged and
     dropped (the HTTP geocoders already fell back to the ZIP centroid for those).
     """
-    location = ServiceLocation.objects.filter(pk=location_id).first()
+    with tenant_unscoped("find the organisation of the location to geocode"):
+        location = ServiceLocation.objects.filter(pk=location_id).first()
     if location is None:
         logger.info("location %s no longer exists; nothing to geocode", location_id)
         return
+    with tenant_scope(location.organization_id):
+        _location_geocode(self, location)
+
+
+def _location_geocode(task, location: ServiceLocation) -> None:
+    location_id = location.pk
     try:
         services.location_geocode(location=location)
     except ProviderError as error:
@@ -66,18 +74,18 @@ def location_geocode_task(self, location_id: int) -> None:
                 error.message,
             )
             return
-        if self.request.retries >= self.max_retries:
+        if task.request.retries >= task.max_retries:
             logger.warning(
                 "location %s (organisation %s): %s Using the ZIP centroid after %d retries.",
                 location_id,
                 location.organization_id,
                 error.message,
-                self.request.retries,
+                task.request.retries,
             )
             services.location_geocode(location=location, geocoder=ZipCentroidGeocoder())
             return
-        raise self.retry(
-            exc=error, countdown=retry_countdown(error=error, retries=self.request.retries)
+        raise task.retry(
+            exc=error, countdown=retry_countdown(error=error, retries=task.request.retries)
         ) from error
 
 
@@ -98,6 +106,22 @@ def organization_dedupe_task(self, run_id: int) -> None:
     nothing. Errors are recorded on the row, not raised: in inline mode the request that started
     the run still answers.
     """
+    from dispatchnode.core.models import BackgroundRun
+
+    with tenant_unscoped("find the organisation of the run"):
+        organization_id = (
+            BackgroundRun.objects.filter(pk=run_id)
+            .values_list("organization_id", flat=True)
+            .first()
+        )
+    if organization_id is None:
+        logger.info("dedupe run %s no longer exists", run_id)
+        return
+    with tenant_scope(organization_id):
+        _organization_dedupe_run(run_id)
+
+
+def _organization_dedupe_run(run_id: int) -> None:
     from customers.services import dedupe_report_dict, organization_dedupe
 
     run = background_run_claim(run_id=run_id)

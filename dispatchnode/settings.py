@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dispatchnode.api.tenancy.TenancyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -339,3 +340,8 @@ if SMS_BACKEND not in {"twilio", "console"}:
     raise ConfigError(f"SMS_BACKEND must be twilio or console, got {SMS_BACKEND!r}")
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/")
 TWILIO_TIMEOUT = 10  # seconds; sending runs in a worker, never in a webhook
+
+# --- Tenancy --------------------------------------------------------------------------------
+# A tenant query with no scope inside a request or task raises TenantScopeError
+# (dispatchnode.core.scoping). False only in an emergency: the query then logs and runs unscoped.
+TENANT_SCOPE_STRICT = True

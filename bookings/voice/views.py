@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from bookings.voice import services, twiml
 from bookings.voice.security import signature_valid, webhook_organization
+from dispatchnode.core.scoping import tenant_scope, tenant_unscoped
 
 logger = logging.getLogger(__name__)
 TWIML_TYPE = "text/xml; charset=utf-8"
@@ -37,7 +38,8 @@ def twilio_webhook(*, unknown_number: Callable[[], str], callback: bool = False)
         @require_POST
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            organization = webhook_organization(params=request.POST, callback=callback)
+            with tenant_unscoped("find the organisation by the Twilio number it answers on"):
+                organization = webhook_organization(params=request.POST, callback=callback)
             if organization is None:
                 logger.info("twilio webhook for an unknown number", extra={"path": request.path})
                 return _twiml(unknown_number())
@@ -47,7 +49,9 @@ def twilio_webhook(*, unknown_number: Callable[[], str], callback: bool = False)
                     extra={"organization_id": organization.pk, "path": request.path},
                 )
                 return HttpResponseForbidden("Invalid Twilio signature.")
-            return view(request, organization, *args, **kwargs)
+            request.organization = organization
+            with tenant_scope(organization):
+                return view(request, organization, *args, **kwargs)
 
         return wrapper
 

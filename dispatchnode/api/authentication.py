@@ -8,6 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from dispatchnode.accounts.models import ApiToken, hash_token_key
+from dispatchnode.core.scoping import tenant_unscoped
 
 _LAST_USED_GRANULARITY = timedelta(minutes=1)
 
@@ -28,16 +29,17 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid token header.") from exc
-        token = (
-            ApiToken.objects.select_related("organization", "created_by")
-            .filter(key_hash=hash_token_key(key))
-            .first()
-        )
+        with tenant_unscoped("find the organisation of an API token"):
+            token = (
+                ApiToken.objects.select_related("organization", "created_by")
+                .filter(key_hash=hash_token_key(key))
+                .first()
+            )
         if token is None or not token.is_usable or not token.organization.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > _LAST_USED_GRANULARITY:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            ApiToken._base_manager.filter(pk=token.pk).update(last_used_at=now)
         user = token.created_by if token.created_by and token.created_by.is_active else None
         return (user or AnonymousUser(), token)
 

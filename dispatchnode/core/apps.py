@@ -13,7 +13,9 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from dispatchnode.core import checks  # noqa: F401  (registers the deploy checks)
+        from dispatchnode.core.scoping import connect_task_signals
 
+        connect_task_signals()  # every Celery task is a tenant entry point
         if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
             log = logger.info if settings.DEBUG else logger.warning
             log(

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from dispatchnode.core.scoping import scope_filter
+
 
 class BaseModel(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
@@ -21,6 +23,15 @@ class TenantQuerySet(models.QuerySet):
         return self.filter(organization=organization)
 
 
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    """The default manager of every tenant model: applies the active tenant scope
+    (`dispatchnode.core.scoping`). `_base_manager` (forward foreign keys, the outbox relay) is
+    a plain manager and never filtered."""
+
+    def get_queryset(self) -> TenantQuerySet:
+        return scope_filter(super().get_queryset())
+
+
 class TenantModel(BaseModel):
     """Every tenant-owned row belongs to exactly one organisation.
 
@@ -32,7 +43,7 @@ class TenantModel(BaseModel):
         "accounts.Organization", on_delete=models.CASCADE, related_name="+", editable=False
     )
 
-    objects = TenantQuerySet.as_manager()
+    objects = TenantManager()
 
     class Meta:
         abstract = True

@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from dispatchnode.core.models import OutboxDelivery, OutboxDeliveryAttempt, OutboxEvent
 from dispatchnode.core.retry import retry_decide
+from dispatchnode.core.scoping import tenant_scope
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +232,8 @@ def _deliver(delivery: OutboxDelivery) -> tuple[str, bool]:
     try:
         if subscriber is None:
             raise LookupError(f"No subscriber named {delivery.subscriber!r} is registered.")
-        subscriber.handler(delivery.event)
+        with tenant_scope(delivery.organization_id):  # a handler serves one organisation
+            subscriber.handler(delivery.event)
     except (SoftTimeLimitExceeded, Exception) as exc:
         error = exc
     outcome = _record(delivery, error=error, duration=time.monotonic() - started)

@@ -17,12 +17,17 @@ RELAY_TIME_LIMIT = 270
     ignore_result=True,
     soft_time_limit=RELAY_SOFT_TIME_LIMIT,
     time_limit=RELAY_TIME_LIMIT,
+    tenant_unscoped="the outbox relay delivers every organisation's events",
 )
 def outbox_relay() -> int:
     """Deliver due outbox deliveries. Safe to run concurrently and repeatedly."""
     return outbox.outbox_relay_run().delivered
 
 
-@shared_task(name="core.outbox_purge", ignore_result=True)
+@shared_task(
+    name="core.outbox_purge",
+    ignore_result=True,
+    tenant_unscoped="the purge removes every organisation's old delivered events",
+)
 def outbox_purge() -> int:
     return outbox.outbox_purge()

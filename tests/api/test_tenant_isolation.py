@@ -90,3 +90,15 @@ def test_an_organisation_sees_its_own_object(route, org, other_org, api_client_f
         assert [row["id"] for row in listing.json()["results"]] == [own.pk]
     assert detail.status_code == 200
     assert detail.json()["id"] == own.pk
+
+
+GENERIC_WRITES = {"update", "partial_update", "destroy"}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.basename)
+def test_no_viewset_exposes_generic_update_or_delete(route):
+    # then: writes are explicit actions calling one service, never ModelViewSet's generic ones
+    assert not (route.actions & GENERIC_WRITES), f"{route.basename} routes {route.actions}"
+    assert route.viewset.queryset.query.where.children == [], (
+        f"{route.basename}.queryset was built inside a tenant scope (import-time filter)"
+    )

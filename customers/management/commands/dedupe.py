@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from customers.services import organization_dedupe
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.progress import ProgressBar
+from dispatchnode.core.scoping import tenant_scope
 
 
 class Command(BaseCommand):
@@ -35,12 +36,13 @@ class Command(BaseCommand):
         if org is None:
             known = ", ".join(Organization.objects.values_list("slug", flat=True)[:20]) or "none"
             raise CommandError(f"No organisation {organization!r} (known: {known}).")
-        report = organization_dedupe(
-            organization=org,
-            merge=not review_only,
-            dry_run=dry_run,
-            progress=ProgressBar(self.stderr._out),
-        )
+        with tenant_scope(org):  # a command acting on one organisation works in its scope
+            report = organization_dedupe(
+                organization=org,
+                merge=not review_only,
+                dry_run=dry_run,
+                progress=ProgressBar(self.stderr._out),
+            )
         stats = report.stats
         if dry_run:
             self.stdout.write(
