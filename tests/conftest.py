@@ -21,6 +21,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
 
 
+@pytest.fixture(autouse=True)
+def hermetic_settings(settings):
+    """The settings the suite relies on, pinned whatever the shell exports: on a real host
+    PUBLIC_BASE_URL, ALLOWED_HOSTS and the DEMO_* values are set, and Twilio signatures, host
+    checks and the demo's logins would follow them. A test that needs another value sets it."""
+    settings.PUBLIC_BASE_URL = ""
+    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1", "[::1]"]
+    settings.CSRF_TRUSTED_ORIGINS = []
+    settings.DEMO_PASSWORD = "demo"
+    settings.DEMO_API_TOKEN = ""
+    settings.DEMO_TWILIO_AUTH_TOKEN = "demo-twilio-auth-token"
+
+
 @pytest.fixture
 def org(db):
     return factories.OrganizationFactory()
