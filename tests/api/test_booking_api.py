@@ -226,6 +226,31 @@ def test_a_bad_start_is_a_400_and_books_nothing(world, api, start, status, expec
     assert not Appointment.objects.exists()
 
 
+@pytest.mark.parametrize("start", ["2024-01-01T12:99:00Z", "2026-02-30T09:00:00-06:00", "soon"])
+def test_an_impossible_start_is_a_400_naming_the_field_when_booking_or_rescheduling(
+    world, api, start
+):
+    # given a visit booked at 9:00
+    job = world.job()
+    appointment_id = _book(api, job, world.technician, MONDAY_9.isoformat()).json()["id"]
+
+    # when a start that is no time is sent to book another job, or to move the visit
+    booked = _book(api, world.job(), world.technician, start)
+    moved = api.post(
+        f"/api/v1/appointments/{appointment_id}/reschedule/", {"start": start}, format="json"
+    )
+
+    slots = api.get(f"/api/v1/jobs/{world.job().pk}/slots/", {"earliest": start})
+
+    # then each is a 400 naming its field, and nothing changed
+    for response, field in ((booked, "start"), (moved, "start"), (slots, "earliest")):
+        assert response.status_code == 400, response.content
+        assert response.json()["code"] == "invalid"
+        assert list(response.json()["errors"]) == [field]
+    assert Appointment.objects.count() == 1
+    assert Appointment.objects.get().start == MONDAY_9
+
+
 def test_another_tenants_job_or_technician_is_a_404(world, api, other_org):
     # given
     foreign = build_world(organization=other_org)
