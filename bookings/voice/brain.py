@@ -257,11 +257,17 @@ def _slot_choice(said: str, *, offered: Sequence[str], words: str) -> Understand
     if preference:
         return Understanding(intent="no", preference_text=preference, words=words)
     yes_no = _yes_no(said)
-    if yes_no == "no":
+    if yes_no == "no" or _DECLINED.search(said):
         return Understanding(intent="no", words=words)
     if yes_no == "yes" and len(offered) == 1:
         return Understanding(intent="yes", choice=0, words=words)
     return None
+
+
+# A refusal of the offers: "either" in it is not a pick ("none of those work either").
+_DECLINED = re.compile(
+    r"\b(?:none|neither|nor|no)\b|(?:\bnot|n't) (?:work|suit|fit|good)|\bcan't (?:do|make)"
+)
 
 
 def _choice(said: str, offered: Sequence[str]) -> int | None:
@@ -269,8 +275,8 @@ def _choice(said: str, offered: Sequence[str]) -> int | None:
         return 0
     if offered and re.search(r"\b(?:later|latest) one\b", said):
         return len(offered) - 1
-    if offered and re.search(lexicon.ANY_OF_THEM, said):
-        return 0
+    if offered and re.search(lexicon.ANY_OF_THEM, said) and not re.search(_DECLINED, said):
+        return 0  # "either one is fine", but not "none of those work either"
     tokens = said.split()
     for token in tokens:
         if token in lexicon.ORDINALS:

@@ -337,6 +337,25 @@ def test_slot_choice(text, choice):
     assert (understood.intent, understood.choice) == ("yes", choice)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No, none of those work for me either.",
+        "Neither of them, sorry.",
+        "Those don't work for me either.",
+        "I can't do any of those.",
+    ],
+)
+def test_a_refusal_that_says_either_or_any_is_no_pick(text):
+    understood = hear(text, "slot_choice")
+
+    assert (understood.intent, understood.choice) == ("no", None)
+
+
+def test_doesnt_matter_is_still_the_first_offer():
+    assert hear("It doesn't matter, whichever.", "slot_choice").choice == 0
+
+
 def test_an_answer_that_fits_two_offers_is_no_pick():
     offered = ("Tuesday between 8 and 10", "Thursday between 10 and 12")
 
