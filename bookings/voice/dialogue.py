@@ -89,6 +89,8 @@ ADDRESS_AGAIN = (
     "and the ZIP code."
 )
 CALLBACK_ASK = "What's the best number to reach you?"
+# Where the search goes on when a caller declines the first offers and names no other day.
+LATER_OFFSET = dt.timedelta(days=7)
 PERSON_OFFER = "If you'd rather speak with someone in our office at any point, just say so."
 
 # What each state expects from the caller, for the brain (see `brain.EXPECTING`).
@@ -110,6 +112,7 @@ EXPECTING = {
     "choose": "slot_choice",
     "confirm_cancel": "yes_no",
     "billing_offer": "yes_no",
+    "callback_offer": "yes_no",
     "anything": "anything",
 }
 
@@ -761,10 +764,9 @@ class Dialogue:
                 organization=self.organization, job=job, count=count, exclude=excluded, now=self.now
             )
         if not slots:
-            return self._transfer(
-                f"{lead}I'm sorry, I don't have an opening in the next few days. "
-                "Let me connect you with our office to find a time.",
-                reason="no open slots",
+            return self._callback_offer(
+                f"{lead}I'm sorry, I don't have an opening I can book for you right now.",
+                reason="no open times to offer",
             )
         if emergency:
             return self._book(_offer_dict(slots[0], self._label(slots[0])), lead=lead)
@@ -820,21 +822,91 @@ class Dialogue:
         if u.preference_text:
             self._exclude(offered)
             return self._offer(preference_text=u.preference_text)
-        if u.intent == "no":
+        if u.intent == "no" and offered:
             self._exclude(offered)
-            question = "What day and time would work better for you?"
             self.memory["offered"] = []
+            if self.memory.get("offered_later"):
+                return self._callback_offer(
+                    "I'm sorry none of those work.", reason="declined every time offered"
+                )
+            question = "What day and time would work better for you?"
             return self._ask(f"No problem. {question}", state="choose", question=question)
+        if u.intent == "no":
+            # "None of those work" and no day given: further ahead, then a call back.
+            return self._offer_later()
         if preference_parse(text, now=self.now, tz=self.tz) is not None:
             self._exclude(offered)
             return self._offer(preference_text=text)
         if u.intent in ("cancel", "billing"):
             return self._on_need(u, text, keys)
-        if not offered:
-            return self._again(
-                "Sorry, which day works for you?", question="Which day works for you?"
-            )
+        if not offered:  # no day to go by
+            return self._offer_later()
         return self._again("Sorry, which one would you like?", question=None)
+
+    def _offer_later(self) -> str:
+        """After a decline with no day to go by: the first openings from a week out, once;
+        then a call back from the office."""
+        if self.memory.get("offered_later"):
+            return self._callback_offer(
+                "I'm sorry I couldn't find a time that suits you.",
+                reason="declined every time offered",
+            )
+        self.memory["offered_later"] = True
+        job = self._job()
+        excluded = [(t, dt.datetime.fromisoformat(s)) for t, s in self.memory.get("excluded", ())]
+        slots = (
+            slots_find(
+                organization=self.organization,
+                job=job,
+                count=SLOTS_OFFERED,
+                earliest=self.now + LATER_OFFSET,
+                exclude=excluded,
+                now=self.now,
+            )
+            if job is not None
+            else []
+        )
+        if not slots:
+            return self._callback_offer(
+                "I'm sorry, I don't have other openings to offer.", reason="no later times"
+            )
+        return self._offer_slots(slots, lead="No problem. Looking further ahead, ")
+
+    def _callback_offer(self, lead: str, *, reason: str) -> str:
+        self.memory["callback_reason"] = reason
+        question = "Would you like someone from our office to call you back to find a time?"
+        return self._ask(f"{lead} {question}", state="callback_offer", question=question)
+
+    def _on_callback_offer(self, u: Understanding, text: str, keys: str) -> str:
+        if u.intent not in ("yes", "no"):
+            return self._again("Sorry, was that a yes?", question=None)
+        call = self.call
+        call.state = "ended"
+        call.outcome = CallSession.Outcome.NO_BOOKING
+        call.outcome_reason = self.memory.get("callback_reason", "no time booked")[:300]
+        service = self._service(self.memory.get("service_type_id"))
+        wanted = service.name if service is not None else "a visit"
+        number = self.memory.get("callback") or self.memory.get("phone", "")
+        name = " ".join(
+            part for part in (self.memory.get("first_name"), self.memory.get("last_name")) if part
+        )
+        thanks = f"Thank you for calling {self.organization.name}. Goodbye."
+        if u.intent == "yes":
+            self._action(
+                f"Call back {name or 'the caller'} at {number or 'the number they called from'}: "
+                f"wants {wanted}; no offered time suited them"
+            )
+            reach = f" at {speech.digits_spoken(number)}" if number else ""
+            return twiml.goodbye(
+                text=f"Okay. Someone from our office will call you back{reach} to find a time. "
+                + thanks
+            )
+        self._action(
+            f"{name or 'Caller'} wanted {wanted} but booked no time (declined a call back)"
+        )
+        return twiml.goodbye(
+            text=f"Okay. Whenever you'd like to book, just give us a call. {thanks}"
+        )
 
     def _exclude(self, offered: list[dict]) -> None:
         excluded = self.memory.setdefault("excluded", [])
@@ -1247,7 +1319,8 @@ class Dialogue:
         if question is None and self.call.state == "choose":
             return self._repeat_offer(sorry)
         question = question or self.memory.get("question") or HELP_PROMPT
-        text = sorry if sorry.rstrip().endswith(question) else f"{sorry} {question}"
+        repeated = sorry.rstrip().lower().endswith(question.lower())
+        text = sorry if repeated else f"{sorry} {question}"
         self.memory["question"] = question
         return twiml.ask(
             text=text,

@@ -236,6 +236,59 @@ def test_a_house_number_said_as_words_is_the_existing_customer(shop, twilio, add
     assert Customer.objects.filter(last_name="Jenkins").count() == 1
 
 
+def test_a_caller_who_declines_every_offer_is_offered_a_call_back_not_a_transfer(
+    shop, twilio, john
+):
+    # given John offered three times
+    call = Call(twilio, sid=_sid(62), StirVerstat=ATTESTED)
+    call.say("Yes, same place.")
+    first = call.say("My air conditioner is blowing warm air.")
+    assert first.endswith("Which works best for you?")
+    # when he declines them, names no other day, and declines the later ones too
+    asked = call.say("No, none of those work for me.")
+    assert asked == "No problem. What day and time would work better for you?"
+    later = call.say("No, none of those work for me.")
+    assert later.startswith("No problem. Looking further ahead, I have")
+    assert later.count("Which works best for you?") == 1
+    offer = call.say("No, none of those work for me either.")
+    assert offer.endswith("call you back to find a time?")
+    goodbye = call.say("Yes, please.")
+
+    # then the call ends politely with a call back promised, no transfer, and the lead kept
+    assert "call you back at 5 1 2, 5 5 5, 0 1 4 2" in goodbye
+    assert call.dialled is None
+    assert call.action is None
+    record = call.record
+    assert record.outcome == CallSession.Outcome.NO_BOOKING
+    assert record.outcome_reason == "declined every time offered"
+    assert any(
+        item.startswith("Call back John Smith at +15125550142: wants AC repair")
+        for item in record.action_items
+    ), record.action_items
+    assert record.job.status == Job.Status.REQUESTED
+    assert not Appointment.objects.filter(job=record.job).exists()
+
+
+def test_with_no_opening_to_offer_the_caller_is_offered_a_call_back(shop, twilio, john):
+    # given no technician works any more
+    from bookings.models import Technician
+
+    Technician.objects.update(is_active=False)
+    call = Call(twilio, sid=_sid(63), StirVerstat=ATTESTED)
+    call.say("Yes, same place.")
+    # when John asks for a visit
+    offer = call.say("My air conditioner is blowing warm air.")
+    # then he hears it plainly and is offered a call back, and no means a polite goodbye
+    assert "I don't have an opening I can book for you right now" in offer
+    assert offer.endswith("call you back to find a time?")
+    goodbye = call.say("No thanks.")
+    assert "Whenever you'd like to book, just give us a call" in goodbye
+    assert call.dialled is None
+    record = call.record
+    assert record.outcome == CallSession.Outcome.NO_BOOKING
+    assert record.outcome_reason == "no open times to offer"
+
+
 def test_gas_smell_gets_safety_instructions_then_a_transfer(shop, twilio, john, voice_org):
     call = Call(twilio, sid=_sid(7), StirVerstat=ATTESTED)
     call.say("Yes.")
