@@ -35,6 +35,22 @@ def hermetic_settings(settings):
 
 
 @pytest.fixture
+def broker_for_tests(settings):
+    """Broker mode on the test Redis (REDIS_URL) for this test only, its queues emptied before
+    and after: for the tests that run a real Celery worker."""
+    from dispatchnode.celery import app
+
+    settings.TASKS = "broker"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    saved = app.conf.broker_url
+    app.conf.broker_url = settings.REDIS_URL
+    app.control.purge()
+    yield app
+    app.control.purge()
+    app.conf.broker_url = saved
+
+
+@pytest.fixture
 def org(db):
     return factories.OrganizationFactory()
 

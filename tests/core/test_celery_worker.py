@@ -19,17 +19,6 @@ TOPIC = "test.worker"
 WAIT_SECONDS = 20
 
 
-@pytest.fixture
-def broker_for_tests():
-    """Point the app at the test Redis (REDIS_URL) for this test only; empty its queues."""
-    saved = app.conf.broker_url
-    app.conf.broker_url = settings.REDIS_URL
-    app.control.purge()
-    yield app
-    app.control.purge()
-    app.conf.broker_url = saved
-
-
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_delivers_an_outbox_event_through_redis(broker_for_tests, outbox_handlers):

@@ -17,7 +17,6 @@ from django.db import connection
 
 from customers.messaging import sms_queue
 from customers.models import Message
-from dispatchnode.celery import app
 from dispatchnode.core.models import OutboxDelivery
 from dispatchnode.core.tasks import outbox_relay
 from tests import factories
@@ -35,16 +34,6 @@ def twilio():
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def broker(settings):
-    saved = app.conf.broker_url
-    app.conf.broker_url = settings.REDIS_URL
-    app.control.purge()
-    yield app
-    app.control.purge()
-    app.conf.broker_url = saved
 
 
 def start_worker(twilio: FakeTwilioRest) -> subprocess.Popen:
@@ -91,7 +80,7 @@ def wait_for(condition, *, seconds: float, kick: bool = False) -> bool:
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_batch_texts_nobody_twice(twilio, broker, settings):
+def test_a_worker_killed_mid_batch_texts_nobody_twice(twilio, broker_for_tests, settings):
     # given eight confirmation texts committed, to eight callers, in broker mode
     settings.CELERY_TASK_ALWAYS_EAGER = False
     org = factories.OrganizationFactory(

@@ -8,7 +8,6 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
@@ -390,19 +389,6 @@ def test_another_organisations_run_is_a_404_and_not_listed(org, other_org, api_c
 
 
 # --- a real worker on Redis -------------------------------------------------------------------
-
-
-@pytest.fixture
-def broker_for_tests(settings):
-    """Broker mode on the test Redis (REDIS_URL) for this test only; its queues emptied."""
-    settings.TASKS = "broker"
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    saved = app.conf.broker_url
-    app.conf.broker_url = django_settings.REDIS_URL
-    app.control.purge()
-    yield app
-    app.control.purge()
-    app.conf.broker_url = saved
 
 
 @pytest.mark.redis
