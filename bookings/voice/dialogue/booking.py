@@ -97,21 +97,24 @@ class BookingStage:
         preference = None
         if preference_text:
             preference = preference_parse(preference_text, now=self.now, tz=self.tz)
-        excluded = [(t, dt.datetime.fromisoformat(s)) for t, s in self.memory.get("excluded", ())]
         count = 1 if emergency else SLOTS_OFFERED
         slots = slots_find(
             organization=self.organization,
             job=job,
             count=count,
             preference=preference,
-            exclude=excluded,
+            exclude=self._excluded(),
             now=self.now,
         )
         lead = prefix
         if not slots and preference is not None:
             lead += f"I don't have anything open for {speech.preference_spoken(preference_text)}. "
             slots = slots_find(
-                organization=self.organization, job=job, count=count, exclude=excluded, now=self.now
+                organization=self.organization,
+                job=job,
+                count=count,
+                exclude=self._excluded(),
+                now=self.now,
             )
         if not slots:
             return self._callback_offer(
@@ -203,14 +206,13 @@ class BookingStage:
             )
         self.memory["offered_later"] = True
         job = self._job()
-        excluded = [(t, dt.datetime.fromisoformat(s)) for t, s in self.memory.get("excluded", ())]
         slots = (
             slots_find(
                 organization=self.organization,
                 job=job,
                 count=SLOTS_OFFERED,
                 earliest=self.now + LATER_OFFSET,
-                exclude=excluded,
+                exclude=self._excluded(),
                 now=self.now,
             )
             if job is not None
@@ -257,6 +259,10 @@ class BookingStage:
         return twiml.goodbye(
             text=f"Okay. Whenever you'd like to book, just give us a call. {thanks}"
         )
+
+    def _excluded(self) -> list[tuple[int, dt.datetime]]:
+        """The (technician, start) pairs not to offer again in this call."""
+        return [(t, dt.datetime.fromisoformat(s)) for t, s in self.memory.get("excluded", ())]
 
     def _exclude(self, offered: list[dict]) -> None:
         excluded = self.memory.setdefault("excluded", [])
