@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import jellyfish
 from nicknames import name_triplets
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 TITLES = {
     "MR": "MR",
@@ -119,6 +119,9 @@ _NOT_NAME = re.compile(r"[^A-Z0-9,\- ]+")
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _SPACES = re.compile(r"\s+")
 _NOT_LETTER = re.compile(r"[^A-Z]+")
+# A generation suffix a typist glued to the last name: "SMITHJR", "RIVERAAJR", "JONESIII". No
+# surname ends in JR or SR; "II" and "IV" are left alone (KOVALSKII, PETRIV are surnames).
+_GLUED_SUFFIX = re.compile(r"^([A-Z][A-Z'\-]{2,}?)(JR|SR|III)\.?$")
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,15 @@ def first_names_related(a: str, b: str) -> bool:
     if left != right and left in FORMAL_NAMES and right in FORMAL_NAMES:
         return False
     group_a, group_b = nickname_group(left), nickname_group(right)
-    return bool(group_a and group_b and not group_a.isdisjoint(group_b))
+    if not group_a or not group_b:
+        return False
+    if left in group_b or right in group_a:
+        return True  # one stands for the other: BILL~WILLIAM
+    # Two nicknames of one formal name (BILL~WILL); a formal name is not a nickname of a third
+    # one: LAURA and LAWRENCE both stand for LAURINDA in the package, and are a couple.
+    return (
+        left not in FORMAL_NAMES and right not in FORMAL_NAMES and not group_a.isdisjoint(group_b)
+    )
 
 
 def distinct_given_names(a: str, b: str) -> bool:
@@ -204,7 +215,14 @@ def distinct_given_names(a: str, b: str) -> bool:
         and left in FORMAL_NAMES
         and right in FORMAL_NAMES
         and not first_names_related(left, right)
+        and not _transposed(left, right)
     )
+
+
+def _transposed(a: str, b: str) -> bool:
+    """Two neighbouring letters swapped (MICHAEL, MICHEAL): a slip of the keyboard, even when
+    both spellings are in the name tables."""
+    return OSA.distance(a, b) == 1 and Levenshtein.distance(a, b) == 2
 
 
 @lru_cache(maxsize=65536)
@@ -342,6 +360,8 @@ def _take_suffix(tokens: list[str], *, keep: int = 1) -> str:
     while len(tokens) > keep and (tokens[-1] in SUFFIXES or tokens[-1] in PROFESSIONAL_LETTERS):
         word = tokens.pop()
         suffix = SUFFIXES.get(word, suffix)
+    if not suffix and tokens and (glued := _GLUED_SUFFIX.match(tokens[-1])):
+        tokens[-1], suffix = glued.group(1), glued.group(2)
     return suffix
 
 

@@ -275,7 +275,15 @@ def test_nicknames_are_related_both_ways(a, b):
 
 
 @pytest.mark.parametrize(
-    ("a", "b"), [("John", "James"), ("Bill", "Jim"), ("Mary", "Margaret"), ("", "Bill")]
+    ("a", "b"),
+    [
+        ("John", "James"),
+        ("Bill", "Jim"),
+        ("Mary", "Margaret"),
+        ("", "Bill"),
+        # Both stand for a rare third name in the nickname rows; they are a couple.
+        ("Laura", "Lawrence"),
+    ],
 )
 def test_different_names_are_not_related(a, b):
     assert first_names_related(a, b) is False
@@ -354,3 +362,29 @@ def test_two_different_given_names_are_never_one_person(a, b):
     """A couple is the mistake a matcher must not make, whatever the nickname rows say."""
     assert not first_names_related(a, b)
     assert distinct_given_names(a, b)
+
+
+@pytest.mark.parametrize(("a", "b"), [("MICHAEL", "MICHEAL"), ("ANDREA", "ANDERA")])
+def test_two_neighbouring_letters_swapped_are_a_typo_not_two_people(a, b):
+    assert not distinct_given_names(a, b)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "expected_last", "suffix"),
+    [
+        ("John", "SmithJr", "SMITH", "JR"),
+        ("Luis", "RIVERAAJR", "RIVERAA", "JR"),
+        ("Frank", "Jones Sr", "JONES", "SR"),
+        ("Henry", "FordIII", "FORD", "III"),
+    ],
+)
+def test_a_suffix_glued_to_the_last_name_is_read_as_a_suffix(first, last, expected_last, suffix):
+    """A typist who drops the space still says "junior": father and son are two people."""
+    name = name_parse(first, last)
+    assert (name.last, name.suffix) == (expected_last, suffix)
+
+
+@pytest.mark.parametrize("last", ["KOVALSKII", "PETRIV", "SHAIR", "AJR"])
+def test_surnames_that_merely_end_like_a_suffix_are_left_whole(last):
+    name = name_parse("Anna", last)
+    assert (name.last, name.suffix) == (last, "")
