@@ -8,10 +8,16 @@ The steps, each bounded so 100,000 customers fit in a minute and well under 2 GB
    300 records, an empty key) is skipped and counted, not compared all-pairs.
 2. Scoring: every candidate pair gets a probability from the same model as single-record
    intake (`customers.matching`).
-3. Clustering: pairs at or above the automatic threshold join clusters strongest first; two
-   clusters only join when no pair across them contradicts it (a probability below
-   `contradiction`, e.g. "John Smith" and "John Smith Jr"), so a chain of individually plausible
-   links cannot glue a household into one customer.
+3. Clustering, in two phases. First the records that name their person (a first name of two
+   letters or more): pairs at or above the automatic threshold join clusters strongest first,
+   and two clusters only join when no pair across them is apart: a probability below
+   `contradiction` ("John Smith" and "John Smith Jr"), or two plainly different people
+   (`customers.matching.plainly_different_people`: Garth and Heather at one address) that no
+   email or account number explains. Then the records with a blank or initial-only first name:
+   each joins the one person it can only be (its strongest link, or the record it shares an
+   email or account number with), and none when its likely matches are two people who are
+   apart. So a chain of plausible links through a blank, a nickname or a typo cannot glue a
+   household into one customer.
 4. Pairs between the review and automatic thresholds that ended up in different clusters go to
    a person (the review queue).
 
@@ -30,9 +36,13 @@ import numpy as np
 from customers.matching import (
     MatchModel,
     MatchRecord,
+    auto_merge_allowed,
+    compare_levels,
+    identifier_tied,
+    logit,
     match_model,
-    probability,
-    probability_and_policy,
+    plainly_different_people,
+    probability_from_logit,
 )
 
 Progress = Callable[[str, int, int], None]
@@ -130,6 +140,116 @@ class _Clusters:
         self.parent[rb] = ra
 
 
+def _named(record: MatchRecord) -> bool:
+    """Whether the record says who it is: a first name of two letters or more (or a company)."""
+    return len(record.first) >= 2 or record.is_company
+
+
+_CONTRADICTED, _DIFFERENT_PEOPLE, _TIED = 1, 2, 4
+_APART = _CONTRADICTED | _DIFFERENT_PEOPLE
+
+
+class _PairJudge:
+    """Whether two clusters may become one, from facts about their records' pairs (cached):
+
+    - a pair the model finds contradicting (a probability below `contradiction`, e.g. "John Smith"
+      and "John Smith Jr") never shares a cluster;
+    - a pair of plainly different people (`customers.matching.plainly_different_people`: Garth
+      and Heather at one address) shares one only when the cluster explains the difference: one
+      of them is tied by an email or account number (`identifier_tied`) to a record whose name
+      agrees with the other's. That is a record typed under the wrong first name, not a second
+      person (FEBRL's corrupted duplicates; a spouse's name on the customer's account).
+    """
+
+    def __init__(self, records, facts, *, model: MatchModel, contradiction: float):
+        self.records = records
+        self.facts = facts  # (i, j) → flags, for the scored pairs that have any
+        self.model = model
+        self.contradiction = contradiction
+        # The scored pairs, encoded i * n + j and sorted: one without facts has no flags.
+        self.scored = np.empty(0, dtype=np.int64)
+
+    def flags(self, i: int, j: int) -> int:
+        key = (i, j) if i < j else (j, i)
+        known = self.facts.get(key)
+        if known is None:
+            code = key[0] * len(self.records) + key[1]
+            at = int(np.searchsorted(self.scored, code))
+            if at < len(self.scored) and self.scored[at] == code:
+                return 0
+            a, b = self.records[key[0]], self.records[key[1]]
+            known = pair_flags(
+                a, b, compare_levels(a, b), model=self.model, contradiction=self.contradiction
+            )
+            self.facts[key] = known
+        return known
+
+    def groups_conflict(self, a: Sequence[int], b: Sequence[int]) -> bool:
+        union = [*a, *b]
+        for x in a:
+            for y in b:
+                flags = self.flags(x, y)
+                if flags & _CONTRADICTED:
+                    return True
+                if flags & _DIFFERENT_PEOPLE and not self._explained(x, y, union):
+                    return True
+        return False
+
+    def _explained(self, x: int, y: int, union: Sequence[int]) -> bool:
+        for z in union:
+            if z in (x, y):
+                continue
+            if self.flags(x, z) & _TIED and not self.flags(z, y) & (
+                _CONTRADICTED | _DIFFERENT_PEOPLE
+            ):
+                return True
+            if self.flags(y, z) & _TIED and not self.flags(z, x) & (
+                _CONTRADICTED | _DIFFERENT_PEOPLE
+            ):
+                return True
+        return False
+
+
+def pair_flags(
+    a: MatchRecord,
+    b: MatchRecord,
+    levels: dict[str, str],
+    *,
+    model: MatchModel,
+    contradiction: float,
+) -> int:
+    flags = 0
+    if probability_from_logit(logit(levels, model)) < contradiction:
+        flags |= _CONTRADICTED
+    if plainly_different_people(a, b, levels):
+        flags |= _DIFFERENT_PEOPLE
+    if identifier_tied(levels):
+        flags |= _TIED
+    return flags
+
+
+def _join_if_consistent(
+    clusters: _Clusters,
+    judge: _PairJudge,
+    i: int,
+    j: int,
+    is_decided: Callable[[int, int], bool] | None,
+) -> bool:
+    """Join the clusters of `i` and `j` unless a pair across them is apart or decided "not the
+    same"; whether they are one cluster afterwards."""
+    ri, rj = clusters.find(i), clusters.find(j)
+    if ri == rj:
+        return True
+    left, right = clusters.group(ri), clusters.group(rj)
+    if judge.groups_conflict(left, right) or (
+        is_decided is not None
+        and any(is_decided(min(x, y), max(x, y)) for x in left for y in right)
+    ):
+        return False
+    clusters.join(ri, rj)
+    return True
+
+
 def dedupe_records(
     records: Sequence[MatchRecord],
     *,
@@ -154,8 +274,17 @@ def dedupe_records(
     total = len(pairs)
     step = max(1, total // 100)
     held = 0
+    facts: dict[tuple[int, int], int] = {}
     for done, (i, j) in enumerate(pairs.tolist()):
-        p, allowed = probability_and_policy(records[i], records[j], model=model)
+        levels = compare_levels(records[i], records[j])
+        p = probability_from_logit(logit(levels, model))
+        allowed = auto_merge_allowed(levels)
+        flags = (_CONTRADICTED if p < contradiction else 0) | (
+            (_DIFFERENT_PEOPLE if plainly_different_people(records[i], records[j], levels) else 0)
+            | (_TIED if identifier_tied(levels) else 0)
+        )
+        if flags:
+            facts[(i, j)] = flags
         if not allowed and p >= auto_threshold:
             p = min(p, _just_below(auto_threshold))  # a person decides (see auto_merge_allowed)
             held += 1
@@ -168,34 +297,64 @@ def dedupe_records(
     stats["scoring_s"] = round(time.perf_counter() - started, 3)
     stats["held_for_review"] = held
 
-    def pair_probability(i: int, j: int) -> float:
-        key = (i, j) if i < j else (j, i)
-        if key not in scores:
-            scores[key] = probability(records[key[0]], records[key[1]], model=model)
-        return scores[key]
-
+    judge = _PairJudge(records, facts, model=model, contradiction=contradiction)
+    judge.scored = pairs[:, 0] * len(records) + pairs[:, 1]  # sorted, as candidate_pairs gives
     started = time.perf_counter()
     clusters = _Clusters(len(records))
     strong = sorted(
         ((p, i, j) for (i, j), p in scores.items() if p >= auto_threshold),
         key=lambda item: (-item[0], item[1], item[2]),
     )
+    if is_decided:
+        strong = [(p, i, j) for p, i, j in strong if not is_decided(i, j)]
+    named = [_named(record) for record in records]
     refused = 0
+    # 1. People with a first name: strongest links first, never into a cluster that holds a
+    #    record plainly somebody else.
     for _, i, j in strong:
-        if is_decided and is_decided(i, j):
+        if named[i] and named[j]:
+            refused += not _join_if_consistent(clusters, judge, i, j, is_decided)
+    # 2. A blank or initial-only first name joins the one person it can only be. When its likely
+    #    matches (at or above the review threshold) are two different people (a blank "Martinez
+    #    Ripa" at the house where Garth and Heather Martinez Ripa live) it joins nobody: it goes
+    #    to a person, and it never bridges two clusters.
+    links: dict[int, list[tuple[float, int]]] = {}
+    for (i, j), p in scores.items():
+        if p >= review_threshold and not (named[i] and named[j]):
+            if not named[i]:
+                links.setdefault(i, []).append((p, j))
+            if not named[j]:
+                links.setdefault(j, []).append((p, i))
+
+    def ambiguous(i: int) -> bool:
+        """Whether the likely matches of unnamed record `i` are two people who are apart."""
+        if any(judge.flags(i, j) & _TIED for p, j in links[i] if p >= auto_threshold):
+            return False
+        roots: list[int] = []
+        for _, j in links[i]:
+            root = clusters.find(j)
+            if root not in roots and root != clusters.find(i):
+                roots.append(root)
+        return any(
+            judge.groups_conflict(clusters.group(a), clusters.group(b))
+            for x, a in enumerate(roots)
+            for b in roots[x + 1 :]
+        )
+
+    # Decided before any joins, so an initial "T" cannot join the blank row that could be anyone.
+    unplaced = {i for i in links if ambiguous(i)}
+    for i in sorted(links):
+        if i in unplaced:
             continue
-        ri, rj = clusters.find(i), clusters.find(j)
-        if ri == rj:
-            continue
-        if any(
-            pair_probability(x, y) < contradiction
-            or (is_decided is not None and is_decided(min(x, y), max(x, y)))
-            for x in clusters.group(ri)
-            for y in clusters.group(rj)
-        ):
-            refused += 1
-            continue
-        clusters.join(ri, rj)
+        candidates = sorted(
+            ((p, j) for p, j in links[i] if j not in unplaced), key=lambda item: (-item[0], item[1])
+        )
+        strong_links = [j for p, j in candidates if p >= auto_threshold]
+        tied = [j for j in strong_links if judge.flags(i, j) & _TIED]
+        # The same email or account number says who it is; else the likeliest match.
+        for j in tied or strong_links[:1]:
+            if not (is_decided and is_decided(min(i, j), max(i, j))):
+                refused += not _join_if_consistent(clusters, judge, i, j, is_decided)
     groups = sorted(sorted(m) for m in clusters.members.values() if len(m) > 1)
     review = sorted(
         (i, j, p)
@@ -206,6 +365,7 @@ def dedupe_records(
     )
     stats["clustering_s"] = round(time.perf_counter() - started, 3)
     stats["chains_refused"] = refused
+    stats["ambiguous_unnamed"] = len(unplaced)
     stats["clusters"] = len(groups)
     stats["review_pairs"] = len(review)
     return DedupeResult(clusters=groups, review_pairs=review, scores=scores, stats=stats)

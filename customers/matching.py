@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from customers.hygiene.addresses import NormalizedAddress, address_normalize
 from customers.hygiene.emails import email_key
@@ -90,6 +90,34 @@ def auto_merge_allowed(levels: dict[str, str]) -> bool:
     if levels["address"] == "unit_conflict" and not personal:
         return False  # another flat of the building: a namesake neighbour is as likely
     return levels["first_name"] != "initial" or "shared" in (levels["email"], levels["account"])
+
+
+def identifier_tied(levels: dict[str, str]) -> bool:
+    """Whether something only one person has ties the two records: the same email address, or an
+    account number (even with one keying slip). A phone is not enough: a family shares the
+    landline."""
+    return levels["email"] == "shared" or levels["account"] in ("shared", "near")
+
+
+def plainly_different_people(a: MatchRecord, b: MatchRecord, levels: dict[str, str]) -> bool:
+    """Whether two records are two people whatever else they share: their first names clearly
+    differ (not a nickname, a typo, an initial or a blank; not one keystroke apart, KIA and KAI;
+    not one record's first name typed as the other's last) and no phone, email or account
+    number ties them directly, or one is a "Jr" the other is not (father and son share the house
+    phone, so only an email or an account number overrides that). Records of two families (the
+    last names differ too) are left to the model. Batch clustering never puts such a pair in one
+    cluster on the strength of other records' links, so a chain through a blank first name or a
+    nickname cannot glue a household into one customer."""
+    if levels["suffix"] == "conflict":
+        return not identifier_tied(levels)
+    return (
+        levels["first_name"] == "different"
+        and levels["last_name"] != "different"
+        and not (identifier_tied(levels) or levels["phone"] == "shared")
+        and OSA.distance(a.first, b.first) > 1
+        and a.first not in (b.last, b.middle)
+        and b.first not in (a.last, a.middle)
+    )
 
 
 @dataclass(frozen=True)
@@ -485,21 +513,32 @@ def _last_text_level(a: str, b: str) -> str:
     return "typo" if score >= 0.92 else "similar" if score >= 0.8 else "different"
 
 
-def _names_swapped(a: MatchRecord, b: MatchRecord) -> bool:
+def _given(record: MatchRecord) -> str:
+    return f"{record.first} {record.middle}".strip()
+
+
+def _names_swapped(a: MatchRecord, b: MatchRecord) -> tuple[str, str] | None:
     """ "Jenkins William" against "William Jenkins": first and last typed the wrong way round
-    (clearly closer crosswise than straight)."""
+    (clearly closer crosswise than straight). A swapped last name of several words ("De La
+    Cruz" typed as the given names) reads as first "DE", middle "LA CRUZ", so the crosswise
+    comparison takes the given names whole. Returns the two crossed pairs (a's last against
+    b's given names, a's first against b's last) or None."""
     if not (a.first and a.last and b.first and b.last) or a.first == b.first:
-        return False
+        return None
     similarity = JaroWinkler.normalized_similarity
     straight = similarity(a.first, b.first) + similarity(a.last, b.last)
-    crossed = similarity(a.first, b.last) + similarity(a.last, b.first)
-    return crossed >= 1.8 and crossed > straight + 0.3
+    for given_a, given_b in ((a.first, b.first), (_given(a), _given(b))):
+        crossed = similarity(given_a, b.last) + similarity(a.last, given_b)
+        if crossed >= 1.8 and crossed > straight + 0.3:
+            return given_a, given_b
+    return None
 
 
 def compare_levels(a: MatchRecord, b: MatchRecord) -> dict[str, str]:
     """The level of every field."""
-    if _names_swapped(a, b):
-        first, last = _first_level(a.last, b.first), _last_text_level(a.first, b.last)
+    if swapped := _names_swapped(a, b):
+        given_a, given_b = swapped
+        first, last = _first_level(a.last, given_b), _last_text_level(given_a, b.last)
     else:
         first, last = _first_level(a.first, b.first), _last_level(a, b)
     return {

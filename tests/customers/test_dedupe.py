@@ -8,13 +8,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from customers.dedupe import candidate_pairs, dedupe_records, pairs_from_clusters
+from customers.hygiene.households import HouseholdGenerator
 from customers.hygiene.synthetic import (
     TAIL_FIRST_NAMES,
     TAIL_LAST_NAMES,
     CustomerGenerator,
     true_pairs,
 )
-from customers.matching import record_from_row
+from customers.matching import compare_levels, plainly_different_people, record_from_row
 
 
 def scored(rows, threshold=0.95):
@@ -160,3 +161,89 @@ def test_dedupe_csv_refuses_unusable_files_clearly(tmp_path, content, message):
 def test_dedupe_csv_names_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="does not exist"):
         call_command("dedupe_csv", str(tmp_path / "nope.csv"), str(tmp_path / "out.csv"))
+
+
+# --- households: no phones, no emails, one address -----------------------------------------
+
+
+def dedupe_csv_clusters(tmp_path, rows: list[dict]) -> list[list[str]]:
+    """Run `manage.py dedupe_csv` on `rows`; the ids of each person it found, in input order."""
+    source, target = tmp_path / "household.csv", tmp_path / "people.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with (tmp_path / "log").open("w") as log:
+        call_command("dedupe_csv", str(source), str(target), stdout=log, stderr=log)
+    people: dict[str, list[str]] = {}
+    with target.open() as handle:
+        for row in csv.DictReader(handle):
+            people.setdefault(row["cluster_id"], []).append(row["id"])
+    return sorted(people.values(), key=lambda ids: int(ids[0]))
+
+
+def household(last: str, firsts: list[str], *, street="417 Juniper Ridge Rd") -> list[dict]:
+    return [
+        {
+            "id": str(n),
+            "first_name": first,
+            "last_name": last,
+            "street": street,
+            "city": "Round Rock",
+            "state": "TX",
+            "zip": "78664",
+        }
+        for n, first in enumerate(firsts, start=1)
+    ]
+
+
+def test_a_blank_first_name_does_not_bridge_a_household(tmp_path):
+    """Garth twice, Heather and Hetty, Danielle and Ellie, and one row nobody named."""
+    rows = household(
+        "Martinez Ripa", ["Garth", "Heather", "", "Hetty", "Danielle", "Ellie", "Garth"]
+    )
+    assert dedupe_csv_clusters(tmp_path, rows) == [["1", "7"], ["2", "4"], ["3"], ["5", "6"]]
+
+
+def test_a_household_of_eight_with_blanks_and_nicknames_stays_eight_customers(tmp_path):
+    rows = household("Okonkwo", ["Bill", "Peggy", "", "Raymond", "Kathy", "Danielle", "T", "Susan"])
+    # One row with a ZIP typed wrong and one with a placeholder city: still the same house.
+    rows[3]["zip"] = "78646"
+    rows[6]["city"] = "N/A"
+    assert dedupe_csv_clusters(tmp_path, rows) == [[row["id"]] for row in rows]
+
+
+def test_a_junior_with_the_suffix_glued_to_the_last_name_is_not_his_father(tmp_path):
+    rows = [
+        *household("Smith", ["John", "John"]),
+        {**household("SmithJr", ["John"])[0], "id": "3"},
+        {**household("RIVERAAJR", ["Luis"])[0], "id": "4"},
+        {**household("Riveraa", ["Luis"])[0], "id": "5"},
+    ]
+    assert dedupe_csv_clusters(tmp_path, rows) == [["1", "2"], ["3"], ["4"], ["5"]]
+
+
+def test_the_same_person_twice_in_a_household_is_still_found(tmp_path):
+    """The guard must not cost the plain duplicates: a nickname, a typo, a missing ZIP."""
+    rows = household("Delacroix", ["Margaret", "Peggy", "Jonathan", "Jonahtan", "Ruth"])
+    rows[4]["zip"] = ""
+    rows.append({**rows[4], "id": "6", "street": "417 Juniper Ridge Road"})
+    assert dedupe_csv_clusters(tmp_path, rows) == [["1", "2"], ["3", "4"], ["5", "6"]]
+
+
+def test_household_heavy_data_keeps_precision_and_no_cluster_holds_two_people():
+    """A small run of the bench's household generator (no phones or emails, so nothing ties two
+    records directly): no cluster may hold two records whose first names plainly differ."""
+    rows = HouseholdGenerator(seed=11).records(2500)
+    precision, recall, result = scored(rows)
+    records = [record_from_row(row.row(), key=i) for i, row in enumerate(rows)]
+    glued = [
+        (records[a].display_name(), records[b].display_name())
+        for members in result.clusters
+        for x, a in enumerate(members)
+        for b in members[x + 1 :]
+        if plainly_different_people(records[a], records[b], compare_levels(records[a], records[b]))
+    ]
+    assert glued == []
+    assert precision >= 0.98, precision
+    assert recall >= 0.8, recall
