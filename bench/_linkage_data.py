@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from customers.hygiene.addresses import address_normalize
+from customers.hygiene.households import HouseholdGenerator
 from customers.hygiene.synthetic import CustomerGenerator, true_pairs
 from customers.matching import MatchRecord, Place, match_record, record_from_row
 
@@ -105,3 +106,14 @@ def precision_recall(found: set[tuple[int, int]], truth: set[tuple[int, int]]) -
         "recall": recall,
         "f1": f1,
     }
+
+
+def households(*, seed: int, n: int) -> tuple[list[MatchRecord], set[tuple[int, int]], list]:
+    """Census-style households with no phones or emails (`customers.hygiene.households`)."""
+    rows = HouseholdGenerator(seed=seed).records(n)
+    position = {row.id: i for i, row in enumerate(rows)}
+    pairs = {
+        (min(position[a], position[b]), max(position[a], position[b])) for a, b in true_pairs(rows)
+    }
+    records = [record_from_row(row.row(), key=i) for i, row in enumerate(rows)]
+    return records, pairs, rows
