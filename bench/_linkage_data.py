@@ -84,7 +84,15 @@ def _febrl_records(frame, *, identifier: bool) -> list[MatchRecord]:
 
 def synthetic(*, seed: int, n: int) -> tuple[list[MatchRecord], set[tuple[int, int]], list]:
     """Our generator's field-service records, as records, true pairs of indices and the rows."""
-    rows = CustomerGenerator(seed=seed).records(n)
+    return _generated(CustomerGenerator(seed=seed).records(n))
+
+
+def households(*, seed: int, n: int) -> tuple[list[MatchRecord], set[tuple[int, int]], list]:
+    """Census-style households with no phones or emails (`customers.hygiene.households`)."""
+    return _generated(HouseholdGenerator(seed=seed).records(n))
+
+
+def _generated(rows: list) -> tuple[list[MatchRecord], set[tuple[int, int]], list]:
     position = {row.id: i for i, row in enumerate(rows)}
     pairs = {
         (min(position[a], position[b]), max(position[a], position[b])) for a, b in true_pairs(rows)
@@ -106,14 +114,3 @@ def precision_recall(found: set[tuple[int, int]], truth: set[tuple[int, int]]) -
         "recall": recall,
         "f1": f1,
     }
-
-
-def households(*, seed: int, n: int) -> tuple[list[MatchRecord], set[tuple[int, int]], list]:
-    """Census-style households with no phones or emails (`customers.hygiene.households`)."""
-    rows = HouseholdGenerator(seed=seed).records(n)
-    position = {row.id: i for i, row in enumerate(rows)}
-    pairs = {
-        (min(position[a], position[b]), max(position[a], position[b])) for a, b in true_pairs(rows)
-    }
-    records = [record_from_row(row.row(), key=i) for i, row in enumerate(rows)]
-    return records, pairs, rows
