@@ -22,8 +22,11 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 
+from bookings.models import Job, Technician
+from customers.models import DuplicateReview
 from dispatchnode.accounts.services import api_token_issue
 from dispatchnode.wsgi import application
+from invoicing.models import Invoice
 from tests.api.resources import MAKERS, api_routes
 
 SCHEMA_PATH = "/api/v1/schema/"
@@ -60,20 +63,41 @@ def schema_operations(raw_schema: dict) -> set[str]:
 
 
 class FuzzTarget:
-    """The organisation the cases are sent to: its token, one real object per list path, and
-    the status codes the operation under test answered."""
+    """The organisation the cases are sent to: its token, one real object per list path, real
+    ids for the fields that name another object, and the status codes the operation under test
+    answered."""
 
     def __init__(self, organization) -> None:
         by_model = {model: maker(organization) for model, maker in MAKERS.items()}
         self.real_ids = {route.list_url: by_model[route.model].pk for route in api_routes()}
+        job, review = by_model[Job], by_model[DuplicateReview]
+        # The job's own customer, location and service type, so that they belong together.
+        self.references = {
+            "customer": job.customer_id,
+            "duplicate": job.customer_id,  # another customer than /customers/{id}/
+            "survivor": review.customer_a_id,
+            "location": job.location_id,
+            "service_type": job.service_type_id,
+            "technician": by_model[Technician].pk,
+            "job": job.pk,
+            "invoice": by_model[Invoice].pk,
+        }
         issued = api_token_issue(organization=organization, name="fuzz", scopes=["*:write"])
         self.headers = {"Authorization": f"Token {issued.key}"}
         self.statuses: Counter[int] = Counter()
 
-    def real_id(self, path: str) -> int:
-        """The seeded object of the longest list path that `path` starts with."""
-        prefix = max((p for p in self.real_ids if path.startswith(p)), key=len)
-        return self.real_ids[prefix]
+    def aim_at_real_objects(self, case) -> None:
+        """Point the case's `{id}` and the integer ids in its query and body at real objects."""
+        if "id" in (case.path_parameters or {}):
+            path = case.operation.path
+            prefix = max((p for p in self.real_ids if path.startswith(p)), key=len)
+            case.path_parameters["id"] = self.real_ids[prefix]
+        for values in (case.query, case.body):
+            if not isinstance(values, dict):
+                continue
+            for name, pk in self.references.items():
+                if isinstance(values.get(name), int):
+                    values[name] = pk
 
 
 @pytest.fixture
@@ -97,9 +121,9 @@ def fuzz_target(request, org):
 # The fixture is shared by an operation's cases on purpose; generation time varies with the load.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_no_generated_request_gets_a_server_error(case, at_real_object, fuzz_target):
-    # given: half the cases aim at a real object, so the fuzzing gets past the 404
-    if at_real_object and "id" in (case.path_parameters or {}):
-        case.path_parameters["id"] = fuzz_target.real_id(case.operation.path)
+    # given: half the cases aim at real objects, so the fuzzing gets past the 404
+    if at_real_object:
+        fuzz_target.aim_at_real_objects(case)
 
     # when
     response = case.call(headers=fuzz_target.headers)
