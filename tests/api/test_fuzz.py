@@ -18,6 +18,7 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
@@ -57,8 +58,10 @@ CONFIG = schemathesis.Config.from_dict(
         "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
     }
 )
-# Loaded from the app itself: serving the schema reads no database rows.
-schema = schemathesis.openapi.from_wsgi(SCHEMA_PATH, application, config=CONFIG)
+# Loaded from the app itself at collection (serving the schema reads no database rows), with
+# the test client's host allowed whatever ALLOWED_HOSTS the shell exports.
+with override_settings(ALLOWED_HOSTS=["localhost"]):
+    schema = schemathesis.openapi.from_wsgi(SCHEMA_PATH, application, config=CONFIG)
 
 
 def schema_operations(raw_schema: dict) -> set[str]:
