@@ -153,6 +153,6 @@ def test_the_fuzzing_parametrizes_every_operation_in_the_schema(db):
     fuzzed = {result.ok().label for result in schema.get_all_operations()}
 
     # then
-    assert len(served) == 49
+    assert len(served) >= 49  # as many as the API had when the fuzzing came: none got lost
     assert sorted(served - fuzzed) == []
     assert fuzzed == served
