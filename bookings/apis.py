@@ -152,7 +152,10 @@ class TechnicianOutputSerializer(TenantModelSerializer):
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(help_text="YYYY-MM-DD, a day in the organisation's timezone.")
+    date = serializers.DateField(
+        validators=list(selectors.DAY_VALIDATORS),
+        help_text="YYYY-MM-DD, a day in the organisation's timezone.",
+    )
 
 
 class FreeIntervalSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ class AppointmentFilter(TenantFilterSet):
     date = django_filters.DateFilter(
         method="filter_date",
         input_formats=["%Y-%m-%d"],
+        validators=list(selectors.DAY_VALIDATORS),
         help_text="YYYY-MM-DD: appointments starting on that day in the organisation's timezone.",
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Prefetch, QuerySet
 
 from bookings.models import (
@@ -43,6 +44,14 @@ def technician_list(*, organization: Organization) -> QuerySet[Technician]:
 
 def job_list(*, organization: Organization) -> QuerySet[Job]:
     return Job.objects.filter(organization=organization).select_related("service_type")
+
+
+# The days the calendar works with. A day's end, and the day of margin the availability search
+# looks at either side, are dates too, and Python's dates stop at the years 1 and 9999: a day
+# asked for outside this range is a 400 on its field, not an OverflowError.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(9998, 12, 31)
+DAY_VALIDATORS = (MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY))
 
 
 def local_day_bounds(day: dt.date, *, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:

@@ -357,6 +357,26 @@ def test_a_technicians_free_time_is_the_day_minus_appointments(world, api):
 
 
 @pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("9999-12-31", "Ensure this value is less than or equal to 9998-12-31."),
+        ("0001-01-01", "Ensure this value is greater than or equal to 1900-01-01."),
+    ],
+)
+def test_a_day_at_the_end_of_the_calendar_is_a_400_on_the_date(world, api, day, message):
+    # when: the day after 9999-12-31, or the day before 0001-01-01, is no date (found by fuzzing)
+    response = api.get(f"/api/v1/technicians/{world.technician.pk}/availability/", {"date": day})
+
+    # then
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "code": "invalid",
+        "errors": {"date": [message]},
+    }
+
+
+@pytest.mark.parametrize(
     ("scopes", "reads", "writes"),
     [
         (["bookings:read"], 200, 403),

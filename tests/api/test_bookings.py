@@ -252,6 +252,19 @@ def test_a_date_that_is_not_a_date_is_a_400(reader, value):
     }
 
 
+def test_the_last_day_of_the_calendar_is_a_400_not_an_overflow(reader):
+    # when: the day after 9999-12-31 is no date (found by fuzzing)
+    response = reader.get("/api/v1/appointments/", {"date": "9999-12-31"})
+
+    # then
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "code": "invalid",
+        "errors": {"date": ["Ensure this value is less than or equal to 9998-12-31."]},
+    }
+
+
 def test_calls_filter_by_sid_customer_and_outcome(org, reader):
     # given
     customer = factories.CustomerFactory(organization=org)
