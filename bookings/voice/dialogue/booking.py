@@ -27,6 +27,7 @@ from bookings.voice.dialogue.helpers import (
 from bookings.voice.dialogue.states import (
     LATER_OFFSET,
     SLOTS_OFFERED,
+    TIME_CALLBACK_ASK,
 )
 from customers.models import Message, Source
 from customers.selectors import location_list
@@ -224,31 +225,48 @@ class BookingStage:
             )
         return self._offer_slots(slots, lead="No problem. Looking further ahead, ")
 
-    def _callback_offer(self, lead: str, *, reason: str) -> str:
+    def _callback_offer(self, lead: str, *, reason: str, question: str = TIME_CALLBACK_ASK) -> str:
         self.memory["callback_reason"] = reason
-        question = "Would you like someone from our office to call you back to find a time?"
         return self._ask(f"{lead} {question}", state="callback_offer", question=question)
 
     def _on_callback_offer(self, u: Understanding, text: str, keys: str) -> str:
+        unserved = self.memory.get("unserved", "")
+        if unserved and u.intent not in ("yes", "no") and (u.service_type_id or u.unserved):
+            # "Oh, and my AC isn't cooling either": a new request, heard as one.
+            self.memory.pop("unserved", None)
+            self.memory.pop("wanted", None)
+            return self._on_need(u, text, keys)
         if u.intent not in ("yes", "no"):
             return self._again("Sorry, was that a yes?", question=None)
         call = self.call
         call.state = "ended"
         call.outcome = CallSession.Outcome.NO_BOOKING
         call.outcome_reason = self.memory.get("callback_reason", "no time booked")[:300]
-        service = self._service(self.memory.get("service_type_id"))
-        wanted = service.name if service is not None else "a visit"
         number = self.memory.get("callback") or self.memory.get("phone", "")
         name = " ".join(
             part for part in (self.memory.get("first_name"), self.memory.get("last_name")) if part
         )
         thanks = f"Thank you for calling {self.organization.name}. Goodbye."
+        reach = f" at {speech.digits_spoken(number)}" if number else ""
+        if unserved:
+            asked = f"asked about their {unserved}, which we don't service"
+            if u.intent == "yes":
+                self._action(
+                    f"Call back {name or 'the caller'} at "
+                    f"{number or 'the number they called from'}: {asked}"
+                )
+                return twiml.goodbye(
+                    text=f"Okay. Someone from our office will call you back{reach}. {thanks}"
+                )
+            self._action(f"{name or 'Caller'} {asked} (declined a call back)")
+            return twiml.goodbye(text=f"Okay. {thanks}")
+        service = self._service(self.memory.get("service_type_id"))
+        wanted = service.name if service is not None else "a visit"
         if u.intent == "yes":
             self._action(
                 f"Call back {name or 'the caller'} at {number or 'the number they called from'}: "
                 f"wants {wanted}; no offered time suited them"
             )
-            reach = f" at {speech.digits_spoken(number)}" if number else ""
             return twiml.goodbye(
                 text=f"Okay. Someone from our office will call you back{reach} to find a time. "
                 + thanks

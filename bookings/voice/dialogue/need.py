@@ -9,7 +9,7 @@ import re
 from bookings.models import Job, OnCallShift, ServiceType
 from bookings.selectors import scheduling_policy_for
 from bookings.voice import speech
-from bookings.voice.brain import UNSURE, Understanding, safety_instructions
+from bookings.voice.brain import UNSURE, Understanding, safety_instructions, unserved_spoken
 from bookings.voice.dialogue.helpers import (
     _HOURS_QUESTION,
     _service_spoken,
@@ -20,6 +20,7 @@ from bookings.voice.dialogue.states import (
     HELP_PROMPT,
     NAME_PROMPT,
     NEED_PROMPT,
+    UNSERVED_CALLBACK_ASK,
 )
 from dispatchnode.core.errors import ApplicationError
 
@@ -33,6 +34,9 @@ class NeedStage:
         if u.intent in ("cancel", "reschedule", "billing"):
             self.memory["location_id"] = self.memory.get("offered_location_id")
             return self._on_need(u, text, keys)
+        if u.unserved:
+            self.memory["location_id"] = self.memory.get("offered_location_id")
+            return self._unserved(u, text)
         if u.intent == "yes" or u.service_type_id is not None:
             self.memory["location_id"] = self.memory.get("offered_location_id")
             if u.service_type_id is not None:
@@ -58,6 +62,8 @@ class NeedStage:
             return self._reschedule_start(u)
         if u.intent == "billing":
             return self._billing()
+        if u.unserved:
+            return self._unserved(u, text)
         if u.service_type_id is not None:
             return self._service_heard(u, text)
         if u.intent == "book":
@@ -70,6 +76,8 @@ class NeedStage:
         return self._again("Sorry, I'm not sure I understood.", question=HELP_PROMPT)
 
     def _on_describe(self, u: Understanding, text: str, keys: str) -> str:
+        if u.unserved:
+            return self._unserved(u, text)
         if u.service_type_id is not None:
             return self._service_heard(u, text)
         if u.intent in ("cancel", "reschedule", "billing"):
@@ -82,6 +90,20 @@ class NeedStage:
             self._action("Service unclear from the call: check the description and service type")
             return self._next(prefix="Thanks, I'll note that for the technician.")
         return self._again("Sorry, I didn't quite get that.", question=DESCRIBE_PROMPT)
+
+    def _unserved(self, u: Understanding, text: str) -> str:
+        """Something the organisation does not serve: said plainly, never booked as something
+        else; the office can call back (the call-back offer of a caller who declines every
+        time)."""
+        self._description_add(text)
+        self.memory["unserved"] = u.unserved
+        self.memory["wanted"] = "unserved"
+        return self._callback_offer(
+            f"I'm sorry, we don't handle {unserved_spoken(u.unserved)}, "
+            "so I can't book a visit for that.",
+            reason=f"not a service we offer: {u.unserved}",
+            question=UNSERVED_CALLBACK_ASK,
+        )
 
     def _service_heard(self, u: Understanding, text: str) -> str:
         self._description_add(text)

@@ -29,6 +29,9 @@ ADDRESS_AGAIN = (
     "and the ZIP code."
 )
 CALLBACK_ASK = "What's the best number to reach you?"
+# The call-back offers: when no time suited the caller, and for what the company does not do.
+TIME_CALLBACK_ASK = "Would you like someone from our office to call you back to find a time?"
+UNSERVED_CALLBACK_ASK = "Would you like someone from our office to call you back about it?"
 # Where the search goes on when a caller declines the first offers and names no other day.
 LATER_OFFSET = dt.timedelta(days=7)
 PERSON_OFFER = "If you'd rather speak with someone in our office at any point, just say so."

@@ -22,7 +22,11 @@ class WrapUpStage:
     # --- after a booking, and goodbye -------------------------------------------------------
 
     def _on_anything(self, u: Understanding, text: str, keys: str) -> str:
-        if u.intent in ("cancel", "reschedule", "billing") or u.service_type_id is not None:
+        if (
+            u.intent in ("cancel", "reschedule", "billing")
+            or u.service_type_id is not None
+            or u.unserved
+        ):
             self._new_request()
             return self._on_need(u, text, keys)
         if u.intent == "yes" or u.intent == "book":
@@ -45,6 +49,7 @@ class WrapUpStage:
             "appointment_id",
             "emergency",
             "asked_which",
+            "unserved",
         ):
             self.memory.pop(key, None)
 
