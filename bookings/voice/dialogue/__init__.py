@@ -22,7 +22,8 @@ rules of `bookings.voice.context`, whichever brain is configured.
 The package, by stage: `states` (the state table; read it first), `core` (entry points and the
 shared moves), `greeting` (greeting and verification), `need` (need and triage, emergencies),
 `contact` (a new caller's name, address and number), `booking` (offers and booking) and `wrapup`
-(anything else, goodbye, cancel, reschedule, billing). State `s` is answered by `_on_s`.
+(anything else, goodbye, cancel, reschedule, billing). Each state is answered by the handler its
+row of `states.STATES` names; any other state is an error (`UnknownState`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,18 @@ from bookings.voice.dialogue.core import DialogueCore, brain_for_calls
 from bookings.voice.dialogue.greeting import GreetingStage
 from bookings.voice.dialogue.helpers import HeardBrain
 from bookings.voice.dialogue.need import NeedStage
-from bookings.voice.dialogue.states import EXPECTING, HINTS
+from bookings.voice.dialogue.states import EXPECTING, HINTS, STATES, UnknownState
 from bookings.voice.dialogue.wrapup import WrapUpStage
 
-__all__ = ["EXPECTING", "HINTS", "Dialogue", "HeardBrain", "brain_for_calls"]
+__all__ = [
+    "EXPECTING",
+    "HINTS",
+    "STATES",
+    "Dialogue",
+    "HeardBrain",
+    "UnknownState",
+    "brain_for_calls",
+]
 
 
 class Dialogue(GreetingStage, NeedStage, ContactStage, BookingStage, WrapUpStage, DialogueCore):

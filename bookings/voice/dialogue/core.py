@@ -19,11 +19,12 @@ from bookings.voice.dialogue.helpers import (
     _not_heard,
 )
 from bookings.voice.dialogue.states import (
-    EXPECTING,
     FINAL_STATES,
     HELP_PROMPT,
     HINTS,
     MAX_REPROMPTS,
+    handlers_check,
+    state_of,
 )
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
@@ -40,6 +41,10 @@ def brain_for_calls() -> Brain:
 
 class DialogueCore:
     """What every stage stands on: the call, its memory, the brain, and the shared moves."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        handlers_check(cls)  # the class answers every state of the table, and no other
 
     def __init__(
         self, call: CallSession, *, brain: Brain | None = None, now: dt.datetime | None = None
@@ -91,7 +96,7 @@ class DialogueCore:
             )
         if understanding.emergency:
             return self._emergency(understanding)
-        handler = getattr(self, f"_on_{state}", None) or self._on_need
+        handler = getattr(self, state_of(state).handler)
         return handler(understanding, text, keys)
 
     # --- understanding ---------------------------------------------------------------------
@@ -117,7 +122,7 @@ class DialogueCore:
         return self.brain.understand(
             text=text,
             digits=keys,
-            expecting=EXPECTING.get(state, "intent"),
+            expecting=state_of(state).expecting,
             organization=self.organization,
             catalogue=self.catalogue,
             offered=offered,
@@ -131,6 +136,7 @@ class DialogueCore:
 
     def _ask(self, text: str, *, state: str, question: str | None) -> str:
         call = self.call
+        state_of(state)  # only a state of the table is asked in
         if state != call.state:
             self.memory["misses"] = 0
         call.state = state
