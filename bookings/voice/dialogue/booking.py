@@ -52,19 +52,19 @@ class BookingStage:
     def _job(self) -> Job | None:
         """The job this call books, created once (source `ai_call`, for revenue attribution)."""
         memory = self.memory
-        if not memory.get("job_id") and self.call.turn_effects.get("job_id"):
-            memory["job_id"] = self.call.turn_effects["job_id"]  # an earlier try created it
-        if memory.get("job_id"):
-            return Job.objects.filter(organization=self.organization, pk=memory["job_id"]).first()
+        if not memory.job_id and self.call.turn_effects.get("job_id"):
+            memory.job_id = self.call.turn_effects["job_id"]  # an earlier try created it
+        if memory.job_id:
+            return Job.objects.filter(organization=self.organization, pk=memory.job_id).first()
         customer = self.call.customer
         location = (
             location_list(organization=self.organization)
-            .filter(customer=customer, pk=memory.get("location_id"))
+            .filter(customer=customer, pk=memory.location_id)
             .first()
             if customer is not None
             else None
         )
-        service = self._service(memory.get("service_type_id"))
+        service = self._service(memory.service_type_id)
         if customer is None or location is None or service is None:
             return None
         job = job_create(
@@ -72,11 +72,11 @@ class BookingStage:
             customer=customer,
             location=location,
             service_type=service,
-            description=memory.get("description", ""),
-            priority=Job.Priority.EMERGENCY if memory.get("emergency") else Job.Priority.NORMAL,
+            description=memory.description,
+            priority=Job.Priority.EMERGENCY if memory.emergency else Job.Priority.NORMAL,
             source=Source.AI_CALL,
         )
-        memory["job_id"] = job.pk
+        memory.job_id = job.pk
         self.call.job = job
         self._note(job_id=job.pk)
         return job
@@ -94,7 +94,7 @@ class BookingStage:
                 "Let me connect you with our office to finish this booking.",
                 reason="missing customer, location or service",
             )
-        emergency = bool(self.memory.get("emergency"))
+        emergency = bool(self.memory.emergency)
         preference = None
         if preference_text:
             preference = preference_parse(preference_text, now=self.now, tz=self.tz)
@@ -130,7 +130,7 @@ class BookingStage:
         # Chosen by score, said in time order: "Tuesday…, Wednesday…, or Thursday…".
         slots = sorted(slots, key=lambda slot: (slot.start, slot.technician_id))
         offered = [_offer_dict(slot, self._label(slot)) for slot in slots]
-        self.memory["offered"] = offered
+        self.memory.offered = offered
         labels = [o["label"] for o in offered]
         if len(labels) == 1:
             question = "Would that work for you?"
@@ -151,7 +151,7 @@ class BookingStage:
         )
 
     def _on_choose(self, u: Understanding, text: str, keys: str) -> str:
-        offered = self.memory.get("offered", [])
+        offered = self.memory.offered
         if u.choice is not None and 0 <= u.choice < len(offered):
             return self._book(offered[u.choice])
         wanted = u.preference_text or (text if u.intent != "no" else "")
@@ -163,13 +163,13 @@ class BookingStage:
             if len(fitting) == 1 and picked:
                 return self._book(fitting[0])
             if len(fitting) > 1 and len(fitting) == len(offered) and picked:
-                if self.memory.get("asked_which"):  # the same answer again: the earliest one
+                if self.memory.asked_which:  # the same answer again: the earliest one
                     return self._book(fitting[0])
-                self.memory["asked_which"] = True
+                self.memory.asked_which = True
                 question = "Which one would you like: " + _ordinals(len(fitting)) + "?"
                 return self._ask(f"They all are. {question}", state="choose", question=question)
             if fitting:
-                self.memory["offered"] = fitting
+                self.memory.offered = fitting
                 labels = " or ".join(o["label"] for o in fitting)
                 question = "Which one would you like?" if len(fitting) > 1 else "Would that work?"
                 return self._ask(f"I have {labels}. {question}", state="choose", question=question)
@@ -178,8 +178,8 @@ class BookingStage:
             return self._offer(preference_text=u.preference_text)
         if u.intent == "no" and offered:
             self._exclude(offered)
-            self.memory["offered"] = []
-            if self.memory.get("offered_later"):
+            self.memory.offered = []
+            if self.memory.offered_later:
                 return self._callback_offer(
                     "I'm sorry none of those work.", reason="declined every time offered"
                 )
@@ -200,12 +200,12 @@ class BookingStage:
     def _offer_later(self) -> str:
         """After a decline with no day to go by: the first openings from a week out, once;
         then a call back from the office."""
-        if self.memory.get("offered_later"):
+        if self.memory.offered_later:
             return self._callback_offer(
                 "I'm sorry I couldn't find a time that suits you.",
                 reason="declined every time offered",
             )
-        self.memory["offered_later"] = True
+        self.memory.offered_later = True
         job = self._job()
         slots = (
             slots_find(
@@ -226,26 +226,24 @@ class BookingStage:
         return self._offer_slots(slots, lead="No problem. Looking further ahead, ")
 
     def _callback_offer(self, lead: str, *, reason: str, question: str = TIME_CALLBACK_ASK) -> str:
-        self.memory["callback_reason"] = reason
+        self.memory.callback_reason = reason
         return self._ask(f"{lead} {question}", state="callback_offer", question=question)
 
     def _on_callback_offer(self, u: Understanding, text: str, keys: str) -> str:
-        unserved = self.memory.get("unserved", "")
+        unserved = self.memory.unserved
         if unserved and u.intent not in ("yes", "no") and (u.service_type_id or u.unserved):
             # "Oh, and my AC isn't cooling either": a new request, heard as one.
-            self.memory.pop("unserved", None)
-            self.memory.pop("wanted", None)
+            self.memory.unserved = ""
+            self.memory.wanted = ""
             return self._on_need(u, text, keys)
         if u.intent not in ("yes", "no"):
             return self._again("Sorry, was that a yes?", question=None)
         call = self.call
         call.state = "ended"
         call.outcome = CallSession.Outcome.NO_BOOKING
-        call.outcome_reason = self.memory.get("callback_reason", "no time booked")[:300]
-        number = self.memory.get("callback") or self.memory.get("phone", "")
-        name = " ".join(
-            part for part in (self.memory.get("first_name"), self.memory.get("last_name")) if part
-        )
+        call.outcome_reason = (self.memory.callback_reason or "no time booked")[:300]
+        number = self.memory.callback or self.memory.phone
+        name = " ".join(part for part in (self.memory.first_name, self.memory.last_name) if part)
         thanks = f"Thank you for calling {self.organization.name}. Goodbye."
         reach = f" at {speech.digits_spoken(number)}" if number else ""
         if unserved:
@@ -260,7 +258,7 @@ class BookingStage:
                 )
             self._action(f"{name or 'Caller'} {asked} (declined a call back)")
             return twiml.goodbye(text=f"Okay. {thanks}")
-        service = self._service(self.memory.get("service_type_id"))
+        service = self._service(self.memory.service_type_id)
         wanted = service.name if service is not None else "a visit"
         if u.intent == "yes":
             self._action(
@@ -280,10 +278,10 @@ class BookingStage:
 
     def _excluded(self) -> list[tuple[int, dt.datetime]]:
         """The (technician, start) pairs not to offer again in this call."""
-        return [(t, dt.datetime.fromisoformat(s)) for t, s in self.memory.get("excluded", ())]
+        return [(t, dt.datetime.fromisoformat(s)) for t, s in self.memory.excluded]
 
     def _exclude(self, offered: list[dict]) -> None:
-        excluded = self.memory.setdefault("excluded", [])
+        excluded = self.memory.excluded
         excluded.extend([o["technician"], o["start"]] for o in offered)
         del excluded[:-30]
 
@@ -295,7 +293,7 @@ class BookingStage:
         if job is None or technician is None:
             return self._offer(prefix="Sorry, that time is no longer available. ")
         start = dt.datetime.fromisoformat(offer["start"])
-        rescheduling = self.memory.get("mode") == "reschedule"
+        rescheduling = self.memory.mode == "reschedule"
         try:
             if rescheduling:
                 appointment = appointment_reschedule(
@@ -359,11 +357,13 @@ class BookingStage:
             f"{'Moved' if rescheduled else 'Booked'} {appointment.job.number} with "
             f"{technician.first_name} {window}"
         )[:300]
-        self.memory.update(after_booking=True, offered=[], appointment_id=appointment.pk)
+        self.memory.after_booking = True
+        self.memory.offered = []
+        self.memory.appointment_id = appointment.pk
         sent = self._text_confirmation(appointment, technician, rescheduled=rescheduled)
         texted = " I've sent you a text to confirm." if sent else ""
         verb = "is now coming" if rescheduled else "will arrive"
-        lead += "Help is on the way. " if self.memory.get("emergency") else "You're all set. "
+        lead += "Help is on the way. " if self.memory.emergency else "You're all set. "
         question = "Is there anything else I can do for you?"
         return self._ask(
             f"{lead}{technician.first_name} {verb} {window}.{texted} {question}",
@@ -381,7 +381,7 @@ class BookingStage:
     ) -> bool:
         from customers.messaging import sms_queue
 
-        to = self.memory.get("callback") or self.memory.get("phone", "")
+        to = self.memory.callback or self.memory.phone
         if not to:
             self._action("No phone number for the confirmation text: confirm by phone or email")
             return False

@@ -12,12 +12,14 @@ from django.utils import timezone
 from bookings.models import CallSession, ServiceType
 from bookings.voice import twiml
 from bookings.voice.brain import Brain, RuleBrain, Understanding
+from bookings.voice.context import CallerContext
 from bookings.voice.dialogue.helpers import (
     HeardBrain,
     _DialogueTools,
     _last_sentence,
     _not_heard,
 )
+from bookings.voice.dialogue.memory import DialogueMemory
 from bookings.voice.dialogue.states import (
     FINAL_STATES,
     HELP_PROMPT,
@@ -51,7 +53,7 @@ class DialogueCore:
     ) -> None:
         self.call = call
         self.organization: Organization = call.organization
-        self.memory: dict[str, Any] = call.context.setdefault("dialogue", {})
+        self.memory = DialogueMemory.from_dict(call.context.get("dialogue"))
         self._brain = brain
         self.now = now or timezone.now()
         self.tz = self.organization.tzinfo
@@ -76,7 +78,26 @@ class DialogueCore:
             self._understand(text, keys, "need")
         return heard
 
+    def greet(self, *, context: CallerContext | None, full: bool) -> str:
+        """The first thing the caller hears (see `GreetingStage._greet`)."""
+        try:
+            return self._greet(context=context, full=full)
+        finally:
+            self._memory_store()
+
     def respond(self, *, speech_text: str, digits: str, confidence: float | None) -> str:
+        """The answer to what the caller said or keyed in the current state."""
+        try:
+            return self._respond(speech_text=speech_text, digits=digits, confidence=confidence)
+        finally:
+            self._memory_store()
+
+    def _memory_store(self) -> None:
+        """The working memory written back into the call row, as plain JSON (the turn saves
+        the row)."""
+        self.call.context["dialogue"] = self.memory.to_dict()
+
+    def _respond(self, *, speech_text: str, digits: str, confidence: float | None) -> str:
         text = (speech_text or "").strip()
         keys = (digits or "").strip()
         state = self.call.state
@@ -118,7 +139,7 @@ class DialogueCore:
         return self._catalogue
 
     def _understand(self, text: str, keys: str, state: str) -> Understanding:
-        offered = [o["label"] for o in self.memory.get("offered", ())] if state == "choose" else []
+        offered = [o["label"] for o in self.memory.offered] if state == "choose" else []
         return self.brain.understand(
             text=text,
             digits=keys,
@@ -138,9 +159,9 @@ class DialogueCore:
         call = self.call
         state_of(state)  # only a state of the table is asked in
         if state != call.state:
-            self.memory["misses"] = 0
+            self.memory.misses = 0
         call.state = state
-        self.memory["question"] = question or _last_sentence(text)
+        self.memory.question = question or _last_sentence(text)
         return twiml.ask(
             text=text, call_sid=call.call_sid, turn=self._next_turn(), hints=HINTS.get(state, ())
         )
@@ -154,8 +175,8 @@ class DialogueCore:
         count_towards_transfer: bool = True,
     ) -> str:
         """Ask the current question again; after too many misses, hand over to a person."""
-        misses = int(self.memory.get("misses", 0)) + 1
-        self.memory["misses"] = misses
+        misses = self.memory.misses + 1
+        self.memory.misses = misses
         if count_towards_transfer and misses > MAX_REPROMPTS:
             return self._transfer(
                 "I'm sorry, I'm having trouble understanding. "
@@ -164,10 +185,10 @@ class DialogueCore:
             )
         if question is None and self.call.state == "choose":
             return self._repeat_offer(sorry)
-        question = question or self.memory.get("question") or HELP_PROMPT
+        question = question or self.memory.question or HELP_PROMPT
         repeated = sorry.rstrip().lower().endswith(question.lower())
         text = sorry if repeated else f"{sorry} {question}"
-        self.memory["question"] = question
+        self.memory.question = question
         return twiml.ask(
             text=text,
             call_sid=self.call.call_sid,
@@ -176,7 +197,7 @@ class DialogueCore:
         )
 
     def _repeat_offer(self, sorry: str) -> str:
-        labels = [o["label"] for o in self.memory.get("offered", ())]
+        labels = [o["label"] for o in self.memory.offered]
         listed = ", or ".join(labels)
         return twiml.ask(
             text=f"{sorry} I have {listed}. Which works best for you?",
