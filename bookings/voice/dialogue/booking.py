@@ -10,13 +10,14 @@ from typing import Any
 from bookings.availability import Slot, slots_find
 from bookings.models import Appointment, CallSession, Job, Technician
 from bookings.preferences import preference_parse
+from bookings.selectors import technician_get
 from bookings.services import (
     SlotTaken,
     appointment_book,
     appointment_reschedule,
     job_create,
 )
-from bookings.voice import speech, twiml
+from bookings.voice import selectors, speech, twiml
 from bookings.voice.brain import Understanding
 from bookings.voice.dialogue.helpers import (
     _PICKS,
@@ -29,8 +30,7 @@ from bookings.voice.dialogue.states import (
     SLOTS_OFFERED,
     TIME_CALLBACK_ASK,
 )
-from customers.models import Message, Source
-from customers.selectors import location_list
+from customers.models import Source
 from dispatchnode.core.errors import ApplicationError, Conflict
 
 logger = logging.getLogger(__name__)
@@ -55,12 +55,12 @@ class BookingStage:
         if not memory.job_id and self.call.turn_effects.get("job_id"):
             memory.job_id = self.call.turn_effects["job_id"]  # an earlier try created it
         if memory.job_id:
-            return Job.objects.filter(organization=self.organization, pk=memory.job_id).first()
+            return selectors.call_job_get(organization=self.organization, pk=memory.job_id)
         customer = self.call.customer
         location = (
-            location_list(organization=self.organization)
-            .filter(customer=customer, pk=memory.location_id)
-            .first()
+            selectors.call_location_get(
+                organization=self.organization, customer=customer, pk=memory.location_id
+            )
             if customer is not None
             else None
         )
@@ -287,9 +287,7 @@ class BookingStage:
 
     def _book(self, offer: dict, *, lead: str = "") -> str:
         job = self._job()
-        technician = Technician.objects.filter(
-            organization=self.organization, pk=offer["technician"]
-        ).first()
+        technician = technician_get(organization=self.organization, pk=offer["technician"])
         if job is None or technician is None:
             return self._offer(prefix="Sorry, that time is no longer available. ")
         start = dt.datetime.fromisoformat(offer["start"])
@@ -333,10 +331,8 @@ class BookingStage:
         book the job again because it holds exactly the visit the caller chose."""
         if refused.code != "already_booked":
             return None
-        return (
-            job.appointments.select_related("job", "technician")
-            .filter(status__in=Appointment.ACTIVE_STATUSES, technician=technician, start=start)
-            .first()
+        return selectors.job_active_appointment_at(
+            organization=self.organization, job=job, technician=technician, start=start
         )
 
     def _booked(
@@ -396,7 +392,7 @@ class BookingStage:
         )
         queued = self.call.turn_effects.get("confirmation_message_id")
         message = (
-            Message.objects.filter(organization=self.organization, pk=queued).first()
+            selectors.call_message_get(organization=self.organization, pk=queued)
             if queued
             else None
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bookings.voice import speech
+from bookings.voice import selectors, speech
 from bookings.voice.brain import Understanding
 from bookings.voice.dialogue.helpers import (
     _as_said,
@@ -121,8 +121,8 @@ class ContactStage:
         call = self.call
         call.customer = result.customer
         call.new_customer = result.created
-        location = (
-            result.location or result.customer.locations.order_by("-is_primary", "id").first()
+        location = result.location or selectors.customer_first_location(
+            organization=self.organization, customer=result.customer
         )
         memory.location_id = location.pk if location else None
         if result.review is not None:

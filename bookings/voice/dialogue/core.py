@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from bookings.models import CallSession, ServiceType
-from bookings.voice import twiml
+from bookings.voice import selectors, twiml
 from bookings.voice.brain import Brain, RuleBrain, Understanding
 from bookings.voice.context import CallerContext
 from bookings.voice.dialogue.helpers import (
@@ -131,11 +131,7 @@ class DialogueCore:
     @property
     def catalogue(self) -> list[ServiceType]:
         if self._catalogue is None:
-            self._catalogue = list(
-                ServiceType.objects.filter(organization=self.organization, is_active=True).only(
-                    "id", "code", "name", "category", "kind", "spoken_synonyms", "is_active"
-                )
-            )
+            self._catalogue = selectors.call_catalogue(organization=self.organization)
         return self._catalogue
 
     def _understand(self, text: str, keys: str, state: str) -> Understanding:

@@ -8,9 +8,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bookings.availability import Slot, slots_find
-from bookings.models import Job, ServiceType
+from bookings.models import ServiceType
 from bookings.preferences import Preference, preference_parse
-from bookings.voice import speech
+from bookings.voice import selectors, speech
 from bookings.voice.brain import Brain, Understanding
 from bookings.voice.dialogue.memory import Offer
 from bookings.voice.dialogue.states import (
@@ -109,7 +109,7 @@ class _DialogueTools:
         dialogue = self.dialogue
         job_id = dialogue.memory.job_id
         job = (
-            Job.objects.filter(organization=dialogue.organization, pk=job_id).first()
+            selectors.call_job_get(organization=dialogue.organization, pk=job_id)
             if job_id
             else None
         )

@@ -6,9 +6,9 @@ from __future__ import annotations
 import contextlib
 import re
 
-from bookings.models import Job, OnCallShift, ServiceType
+from bookings.models import Job, ServiceType
 from bookings.selectors import scheduling_policy_for
-from bookings.voice import speech
+from bookings.voice import selectors, speech
 from bookings.voice.brain import UNSURE, Understanding, safety_instructions, unserved_spoken
 from bookings.voice.dialogue.helpers import (
     _HOURS_QUESTION,
@@ -241,18 +241,7 @@ class NeedStage:
 
     def _emergency_number(self) -> tuple[str, str]:
         """Who takes an emergency now: the on-call technician with a phone, else the office."""
-        shift = (
-            OnCallShift.objects.filter(
-                organization=self.organization,
-                start__lte=self.now,
-                end__gt=self.now,
-                technician__is_active=True,
-            )
-            .exclude(technician__phone="")
-            .select_related("technician")
-            .order_by("start", "id")
-            .first()
-        )
+        shift = selectors.on_call_shift_now(organization=self.organization, now=self.now)
         if shift is not None:
             return shift.technician.phone, "our on-call technician"
         if self.organization.office_phone:

@@ -8,7 +8,7 @@ from bookings.models import Appointment, CallSession
 from bookings.services import (
     appointment_cancel,
 )
-from bookings.voice import speech, twiml
+from bookings.voice import selectors, speech, twiml
 from bookings.voice.brain import Understanding
 from bookings.voice.dialogue.states import (
     NEED_PROMPT,
@@ -58,7 +58,7 @@ class WrapUpStage:
         return upcoming[0] if upcoming else None
 
     def _appointment(self) -> Appointment:
-        return Appointment.objects.select_related("job", "technician").get(
+        return selectors.call_appointment_get(
             organization=self.organization, pk=self.memory.appointment_id
         )
 
