@@ -357,6 +357,8 @@ OTHER_TRADE_THINGS: dict[str, str] = {
     "pool filter": "pool",
     "swimming pool": "pool",
     "hot tub": "pool",
+    "hot tub heater": "pool",  # its heater is the hot tub's, not a furnace
+    "hot tub pump": "pool",
     "jacuzzi": "pool",
     "solar": "solar",
     "solar panel": "solar",

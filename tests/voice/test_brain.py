@@ -267,6 +267,7 @@ UNSERVED_CASES = [
     ("I need someone to look at my solar panels", "solar panels"),
     ("the septic tank is backing up into the yard", "septic tank"),
     ("do you service hot tubs?", "hot tub"),
+    ("our hot tub heater quit", "hot tub heater"),
     ("my garage door opener won't open", "garage door opener"),
     ("can you fix my dishwasher", "dishwasher"),
     ("there's a roof leak over the kitchen", "roof"),  # no roofing in the demo catalogue

@@ -343,6 +343,25 @@ def test_a_new_caller_asking_for_unserved_work_who_declines_a_call_back_is_let_g
     assert not Job.objects.filter(source="ai_call").exists()
 
 
+def test_unserved_work_asked_for_before_verifying_is_answered_once_verified(shop, twilio, john):
+    call = Call(twilio, sid=_sid(96), StirVerstat="TN-Validation-Failed")
+    asked = call.say("Hi, my pool pump stopped working.")
+    assert asked.endswith(
+        "First, to protect your privacy: What is the ZIP code of the service address?"
+    )
+    assert "same location" in call.say("7 8 7 0 1")
+
+    offer = call.say("Yes.")
+
+    assert offer.startswith("I'm sorry, we don't handle pools, hot tubs or their equipment")
+    assert offer.endswith("call you back about it?")
+    call.say("Yes, please.")
+    record = call.record
+    assert record.outcome_reason == "not a service we offer: pool pump"
+    assert record.job is None
+    assert "my pool pump stopped working" in record.summary
+
+
 def test_a_vague_need_still_books_as_before(shop, twilio, john):
     call = Call(twilio, sid=_sid(92), StirVerstat=ATTESTED)
     call.say("Yes, same place.")

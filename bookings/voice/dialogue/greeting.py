@@ -106,7 +106,10 @@ class GreetingStage:
 
     def _pending(self, u: Understanding, text: str) -> None:
         """Remember a need said before it could be served (during verification)."""
-        if u.service_type_id is not None and u.service_confidence >= UNSURE:
+        if u.unserved:
+            self._description_add(text)
+            self.memory.pending_unserved = u.unserved
+        elif u.service_type_id is not None and u.service_confidence >= UNSURE:
             self._description_add(text)
             self.memory.service_type_id = u.service_type_id
         elif u.intent in ("cancel", "reschedule", "billing"):

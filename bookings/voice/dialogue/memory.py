@@ -46,6 +46,9 @@ class DialogueMemory:
     asked_first: bool = False
     # "cancel", "reschedule" or "billing" said during verification, served once verified.
     pending_intent: str = ""
+    # Something the organisation does not serve, asked for during verification: said once
+    # the caller is verified and has confirmed the location.
+    pending_unserved: str = ""
     # HMAC (see `GreetingStage._digest`) of the verification code texted to the caller.
     code_digest: str = ""
     # Wrong ZIP, street or code answers so far.

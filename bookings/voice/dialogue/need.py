@@ -44,6 +44,9 @@ class NeedStage:
             pending, self.memory.pending_intent = self.memory.pending_intent, ""
             if pending:
                 return self._on_need(Understanding(intent=pending, words=text), text, keys)
+            unserved, self.memory.pending_unserved = self.memory.pending_unserved, ""
+            if unserved:
+                return self._unserved(Understanding(intent="book", unserved=unserved), "")
             return self._next(prefix="Great.")
         if u.intent == "no":
             if re.search(r"\b\d+\s+\w+", text):  # "No, it's for 55 Elm Street": take it now
