@@ -421,6 +421,8 @@ def _things(said: str) -> tuple[tuple[str, str], ...]:
     known = {**lexicon.EQUIPMENT_CATEGORY, **lexicon.OTHER_TRADE_THINGS}
     found: list[tuple[int, str, str]] = []
     rest = f" {said} "
+    for phrase in lexicon.NOT_THINGS:
+        rest = rest.replace(f" {phrase} ", " | ")
     for thing in sorted(known, key=len, reverse=True):
         pattern = re.compile(rf"(?<= ){re.escape(thing)}(?:s|es)?(?= )")  # "hot tubs" too
         while match := pattern.search(rest):

@@ -381,6 +381,8 @@ OTHER_TRADE_THINGS: dict[str, str] = {
     "sprinklers": "irrigation",
     "irrigation": "irrigation",
 }
+# Phrases in which a thing's word names no thing: "a pool of water on the floor".
+NOT_THINGS: tuple[str, ...] = ("pool of", "pools of", "car pool", "carpool")
 # Words that, in a service's name or spoken synonyms, make an organisation cover a trade (one
 # with a "Pool service" serves pool pumps). A thing is covered too when a service names it, and
 # a trade of CATEGORY_CHOICES when the catalogue has a service in that category.

@@ -307,6 +307,12 @@ def test_a_request_that_names_nothing_recognisable_is_not_unserved(text):
     assert hear(text, "intent").unserved == ""
 
 
+def test_a_pool_of_water_is_no_swimming_pool():
+    understood = hear("there's a pool of water in the basement", "service")
+
+    assert understood.unserved == ""
+
+
 def test_the_catalogue_decides_what_is_served():
     softeners = Service(99, "softener", "Water softener service", "plumbing", "maintenance", ())
     pools = Service(98, "pool", "Pool service", "general", "repair", ("pool pump",))
