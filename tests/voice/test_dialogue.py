@@ -362,6 +362,26 @@ def test_unserved_work_asked_for_before_verifying_is_answered_once_verified(shop
     assert "my pool pump stopped working" in record.summary
 
 
+def test_unserved_work_asked_for_after_a_booking_leaves_the_booking_the_outcome(shop, twilio, john):
+    call = Call(twilio, sid=_sid(97), StirVerstat=ATTESTED)
+    call.say("Yes, same place.")
+    call.say("My air conditioner is blowing warm air.")
+    assert "You're all set" in call.say("The first one works for me.")
+
+    offer = call.say("Yes, can you also fix my garage door opener?")
+    assert offer.startswith("I'm sorry, we don't handle garage doors")
+    call.say("Yes, please.")
+
+    record = call.record
+    assert record.outcome == CallSession.Outcome.BOOKED
+    assert record.outcome_reason.startswith(f"Booked {record.job.number} with ")
+    assert record.job.service_type.code == "ac-repair"
+    assert (
+        "Call back John Smith at +15125550142: asked about their garage door opener, "
+        "which we don't service"
+    ) in record.action_items
+
+
 def test_a_vague_need_still_books_as_before(shop, twilio, john):
     call = Call(twilio, sid=_sid(92), StirVerstat=ATTESTED)
     call.say("Yes, same place.")

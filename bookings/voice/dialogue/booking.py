@@ -240,8 +240,9 @@ class BookingStage:
             return self._again("Sorry, was that a yes?", question=None)
         call = self.call
         call.state = "ended"
-        call.outcome = CallSession.Outcome.NO_BOOKING
-        call.outcome_reason = (self.memory.callback_reason or "no time booked")[:300]
+        if not call.outcome:  # a visit booked earlier in the call stays the call's outcome
+            call.outcome = CallSession.Outcome.NO_BOOKING
+            call.outcome_reason = (self.memory.callback_reason or "no time booked")[:300]
         number = self.memory.callback or self.memory.phone
         name = " ".join(part for part in (self.memory.first_name, self.memory.last_name) if part)
         thanks = f"Thank you for calling {self.organization.name}. Goodbye."
