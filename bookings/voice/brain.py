@@ -49,6 +49,9 @@ class Understanding:
     choice: int | None = None  # index into the offered slots
     preference_text: str = ""  # "anything Friday?" -> "Friday"; feed to preference_parse
     words: str = ""
+    # A thing the caller named that the catalogue does not cover ("water softener"), or "".
+    # Then `service_type_id` is None: the dialogue says so and offers a call back.
+    unserved: str = ""
 
 
 class BrainTools(Protocol):
@@ -174,8 +177,19 @@ class RuleBrain:
 
 
 def _open(said: str, *, expecting: str, catalogue: Iterable[Any], words: str) -> Understanding:
-    """An open answer: what the caller wants, and which service if they described a problem."""
+    """An open answer: what the caller wants, and which service if they described a problem,
+    or what they named that the organisation does not serve."""
     intent = _intent(said)
+    # Asking for work ("my pool pump stopped working", "do you service septic tanks?"), a
+    # problem described ("the septic tank is backing up"), or a thing named when asked to
+    # describe the problem; never a stray word in noise ("purple monkey dishwasher").
+    asks = intent == "book" or (
+        intent == "unknown" and (expecting == "service" or _describes_a_problem(said))
+    )
+    if asks:
+        thing = unserved_thing(said, catalogue)
+        if thing:
+            return Understanding(intent="book", unserved=thing, words=words)
     service_id, confidence = _service(said, catalogue)
     preference = _preference(said) if intent == "reschedule" else ""
     yes_no = _yes_no(said)
@@ -352,6 +366,70 @@ def _preference(said: str) -> str:
 
 
 # --- Service understanding ------------------------------------------------------------------
+
+
+def unserved_thing(said: str, catalogue: Iterable[Any]) -> str:
+    """The first thing named in `said` (normalised) that the organisation does not serve, or "".
+
+    Things are the equipment and trades of `lexicon.EQUIPMENT_CATEGORY` and
+    `lexicon.OTHER_TRADE_THINGS`. A thing is served when the active catalogue has a service in
+    its trade's category, or a service whose name or spoken synonyms name the thing or a word of
+    its trade (`lexicon.TRADE_WORDS`). A request that names no thing ("something's wrong", "it
+    makes a noise") or any served thing is never unserved, and neither is anything said to an
+    organisation with no catalogue: there is nothing to decide against."""
+    things = _things(_expand(said))
+    if not things:
+        return ""
+    services = [s for s in catalogue if getattr(s, "is_active", True)]
+    if not services:
+        return ""
+    categories = {getattr(s, "category", "") for s in services}
+    phrases = " | ".join(
+        _prepared(str(phrase))[0]
+        for s in services
+        for phrase in (getattr(s, "name", ""), *(getattr(s, "spoken_synonyms", None) or ()))
+    )
+
+    def served(thing: str, trade: str) -> bool:
+        words = (thing, *lexicon.TRADE_WORDS.get(trade, ()))
+        return trade in categories or any(_contains(phrases, word) for word in words)
+
+    if any(served(thing, trade) for thing, trade in things):
+        return ""
+    return things[0][0]
+
+
+def _describes_a_problem(said: str) -> bool:
+    """A symptom or a kind of work in the words ("backing up", "leaking", "tune up")."""
+    said = _expand(said)
+    return any(_contains(said, phrase) for phrase in lexicon.SYMPTOMS) or any(
+        _contains(said, word) for word in lexicon.KIND_WORDS
+    )
+
+
+def unserved_spoken(thing: str) -> str:
+    """How the agent names the trade of an unserved thing: "water softeners or water treatment"
+    for "water softener"."""
+    trade = lexicon.OTHER_TRADE_THINGS.get(thing) or lexicon.EQUIPMENT_CATEGORY.get(thing, "")
+    return lexicon.TRADE_SPOKEN.get(trade, "that kind of work")
+
+
+@lru_cache(maxsize=4096)
+def _things(said: str) -> tuple[tuple[str, str], ...]:
+    """The (thing, trade) pairs named, in the order said; the longest phrase wins, so a "pool
+    heater" is not also a "heater"."""
+    known = {**lexicon.EQUIPMENT_CATEGORY, **lexicon.OTHER_TRADE_THINGS}
+    found: list[tuple[int, str, str]] = []
+    rest = f" {said} "
+    for phrase in lexicon.NOT_THINGS:
+        rest = rest.replace(f" {phrase} ", " | ")
+    for thing in sorted(known, key=len, reverse=True):
+        pattern = re.compile(rf"(?<= ){re.escape(thing)}(?:s|es)?(?= )")  # "hot tubs" too
+        while match := pattern.search(rest):
+            found.append((match.start(), thing, known[thing]))
+            blank = "|" * (match.end() - match.start())
+            rest = rest[: match.start()] + blank + rest[match.end() :]
+    return tuple((thing, trade) for _, thing, trade in sorted(found))
 
 
 def _service(

@@ -153,6 +153,7 @@ BOOK_PATTERNS: tuple[str, ...] = (
     r"\b(?:need|want|get|send) (?:someone|somebody|a tech|a technician|a plumber|an electrician|"
     r"a repair|you guys|you)\b",
     r"\b(?:come out|come look|take a look|look at|check (?:on|out))\b",
+    r"\b(?:do|can|could) you (?:guys )?(?:work on|service|fix|repair|install|handle|clean)\b",
     r"\b(?:broken|broke|not working|isn't working|stopped working|won't|doesn't work|leak|"
     r"leaking|clogged|repair|fix|tune up|maintenance|install|replace|estimate|quote)\b",
 )
@@ -341,6 +342,77 @@ EQUIPMENT_CATEGORY: dict[str, str] = {
     "roof": "roofing",
     "gutter": "roofing",
     "gutters": "roofing",
+}
+# Things callers name that belong to trades outside heating, cooling, plumbing, electrical and
+# roofing (thing → trade). Read together with EQUIPMENT_CATEGORY, longest phrase first, so a
+# "solar panel" is not also an electrical "panel" nor a "pool heater" a furnace.
+OTHER_TRADE_THINGS: dict[str, str] = {
+    "water softener": "water_treatment",
+    "softener": "water_treatment",
+    "water filtration": "water_treatment",
+    "reverse osmosis": "water_treatment",
+    "pool": "pool",
+    "pool pump": "pool",
+    "pool heater": "pool",
+    "pool filter": "pool",
+    "swimming pool": "pool",
+    "hot tub": "pool",
+    "hot tub heater": "pool",  # its heater is the hot tub's, not a furnace
+    "hot tub pump": "pool",
+    "jacuzzi": "pool",
+    "solar": "solar",
+    "solar panel": "solar",
+    "solar panels": "solar",
+    "septic": "septic",
+    "septic tank": "septic",
+    "septic system": "septic",
+    "garage door": "garage_door",
+    "garage door opener": "garage_door",
+    "dishwasher": "appliance",
+    "refrigerator": "appliance",
+    "fridge": "appliance",
+    "washing machine": "appliance",
+    "microwave": "appliance",
+    "chimney": "chimney",
+    "termites": "pest_control",
+    "pest control": "pest_control",
+    "roaches": "pest_control",
+    "sprinkler system": "irrigation",
+    "sprinklers": "irrigation",
+    "irrigation": "irrigation",
+}
+# Phrases in which a thing's word names no thing: "a pool of water on the floor".
+NOT_THINGS: tuple[str, ...] = ("pool of", "pools of", "car pool", "carpool")
+# Words that, in a service's name or spoken synonyms, make an organisation cover a trade (one
+# with a "Pool service" serves pool pumps). A thing is covered too when a service names it, and
+# a trade of CATEGORY_CHOICES when the catalogue has a service in that category.
+TRADE_WORDS: dict[str, tuple[str, ...]] = {
+    "water_treatment": ("softener", "water treatment", "water filtration", "reverse osmosis"),
+    "pool": ("pool", "hot tub", "spa"),
+    "solar": ("solar",),
+    "septic": ("septic",),
+    "garage_door": ("garage door",),
+    "appliance": ("appliance", "appliances"),
+    "chimney": ("chimney",),
+    "pest_control": ("pest", "termite", "termites"),
+    "irrigation": ("sprinkler", "sprinklers", "irrigation"),
+}
+# How the agent says a trade it does not cover: "I'm sorry, we don't handle ___".
+TRADE_SPOKEN: dict[str, str] = {
+    "water_treatment": "water softeners or water treatment",
+    "pool": "pools, hot tubs or their equipment",
+    "solar": "solar panels",
+    "septic": "septic systems",
+    "garage_door": "garage doors",
+    "appliance": "household appliances",
+    "chimney": "chimneys",
+    "pest_control": "pest control",
+    "irrigation": "sprinkler or irrigation systems",
+    "hvac": "heating and cooling",
+    "plumbing": "plumbing",
+    "electrical": "electrical work",
+    "roofing": "roofs or gutters",
+    "general": "that kind of work",
 }
 # Words that say what kind of visit it is.
 # Names of one kind of equipment, for matching what the caller named with a service's name.

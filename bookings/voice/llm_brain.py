@@ -135,6 +135,7 @@ class LlmBrain:
         if (
             floor.intent == "person"
             or floor.emergency
+            or floor.unserved
             or keys
             or expecting in RULES_ONLY
             or not normalise(text or "")

@@ -15,6 +15,7 @@ Lead score (0-100), for sorting the calls worth a callback:
 from __future__ import annotations
 
 from bookings.models import CallSession, ServiceType
+from bookings.voice.dialogue.memory import DialogueMemory
 
 INTENT_POINTS = {"emergency": 35, "book": 25, "reschedule": 10, "billing": 5, "cancel": 0}
 KIND_POINTS = {
@@ -32,7 +33,7 @@ _FOLLOW_UP = {
 
 def call_wrap_up(call: CallSession, *, service: ServiceType | None = None) -> None:
     """Refresh `summary`, `action_items` and `lead_score` on `call` (not saved)."""
-    memory = call.context.get("dialogue", {})
+    memory = DialogueMemory.from_dict(call.context.get("dialogue"))
     wanted = _wanted(call, memory)
     call.summary = _summary(call, memory, service=service)[:2000]
     call.lead_score = _lead_score(call, memory, wanted=wanted, service=service)
@@ -41,20 +42,20 @@ def call_wrap_up(call: CallSession, *, service: ServiceType | None = None) -> No
         call.action_items = [*call.action_items, follow_up]
 
 
-def _wanted(call: CallSession, memory: dict) -> str:
-    if memory.get("emergency") or call.priority == "emergency":
+def _wanted(call: CallSession, memory: DialogueMemory) -> str:
+    if memory.emergency or call.priority == "emergency":
         return "emergency"
-    if memory.get("mode") == "reschedule":
+    if memory.mode == "reschedule":
         return "reschedule"
     if call.outcome == CallSession.Outcome.CANCELLED:
         return "cancel"
-    if memory.get("service_type_id"):
+    if memory.service_type_id:
         return "book"
-    return memory.get("wanted", "")
+    return memory.wanted
 
 
 def _lead_score(
-    call: CallSession, memory: dict, *, wanted: str, service: ServiceType | None
+    call: CallSession, memory: DialogueMemory, *, wanted: str, service: ServiceType | None
 ) -> int:
     score = INTENT_POINTS.get(wanted, 0)
     if service is not None:
@@ -70,14 +71,14 @@ def _lead_score(
     return max(0, min(100, score))
 
 
-def _summary(call: CallSession, memory: dict, *, service: ServiceType | None) -> str:
+def _summary(call: CallSession, memory: DialogueMemory, *, service: ServiceType | None) -> str:
     who = _who(call, memory)
     parts = [who]
-    if memory.get("emergency"):
-        parts.append(f"reported an emergency ({memory['emergency'].replace('_', ' ')})")
+    if memory.emergency:
+        parts.append(f"reported an emergency ({memory.emergency.replace('_', ' ')})")
     elif service is not None:
         parts.append(f"asked for {service.name}")
-    description = memory.get("description", "")
+    description = memory.description
     if description:
         parts[-1] += f': "{description[:200]}"'
     sentence = " ".join(parts) + "."
@@ -88,13 +89,13 @@ def _summary(call: CallSession, memory: dict, *, service: ServiceType | None) ->
         sentence += f" Call in progress ({call.state.replace('_', ' ')})."
     if call.verified:
         sentence += f" Verified by {call.verification_method.replace('_', ' ')}."
-    elif memory.get("unverified"):
+    elif memory.unverified:
         sentence += " Could not be verified; no account details were given."
     return sentence
 
 
-def _who(call: CallSession, memory: dict) -> str:
-    name = " ".join(p for p in (memory.get("first_name"), memory.get("last_name")) if p)
+def _who(call: CallSession, memory: DialogueMemory) -> str:
+    name = " ".join(p for p in (memory.first_name, memory.last_name) if p)
     if call.customer_id is not None and call.new_customer:
         return f"New customer {name or 'caller'} ({call.from_number})"
     if call.customer_id is not None:

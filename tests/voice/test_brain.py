@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bookings.voice.brain import RuleBrain, Understanding, safety_instructions
+from bookings.voice.brain import RuleBrain, Understanding, safety_instructions, unserved_spoken
 from dispatchnode.demo import data
 
 # The shared scenarios, as copied into the repo (ours, 1x_*, are played whole in test_scenarios).
@@ -259,6 +259,86 @@ def test_services(text, code):
 )
 def test_vague_service_is_unsure(text):
     assert hear(text, "service").service_confidence < 0.6
+
+
+UNSERVED_CASES = [
+    ("My water softener is broken", "water softener"),
+    ("my pool pump stopped working", "pool pump"),
+    ("I need someone to look at my solar panels", "solar panels"),
+    ("the septic tank is backing up into the yard", "septic tank"),
+    ("do you service hot tubs?", "hot tub"),
+    ("our hot tub heater quit", "hot tub heater"),
+    ("my garage door opener won't open", "garage door opener"),
+    ("can you fix my dishwasher", "dishwasher"),
+    ("there's a roof leak over the kitchen", "roof"),  # no roofing in the demo catalogue
+]
+
+
+@pytest.mark.parametrize(("text", "thing"), UNSERVED_CASES)
+def test_a_thing_the_catalogue_does_not_cover_is_unserved_not_a_look_alike(text, thing):
+    understood = hear(text, "intent")
+
+    assert understood.intent == "book"
+    assert understood.unserved == thing
+    assert understood.service_type_id is None
+    assert understood.service_confidence == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("something's wrong with my heating", "furnace-repair"),  # vague, but heating is ours
+        ("the outlet by the pool is dead", "electrical-repair"),  # an outlet is ours
+        ("the breaker for the solar panels keeps tripping", "electrical-repair"),
+        ("my tub is leaking", "leak-repair"),  # a tub, not a hot tub
+    ],
+)
+def test_a_served_thing_named_with_an_unserved_one_is_served(text, code):
+    understood = hear(text, "intent")
+
+    assert understood.unserved == ""
+    assert understood.service_type_id == BY_CODE[code]
+
+
+@pytest.mark.parametrize(
+    "text", ["it's making a weird noise", "I need someone to come out", "purple monkey dishwasher"]
+)
+def test_a_request_that_names_nothing_recognisable_is_not_unserved(text):
+    assert hear(text, "intent").unserved == ""
+
+
+def test_a_pool_of_water_is_no_swimming_pool():
+    understood = hear("there's a pool of water in the basement", "service")
+
+    assert understood.unserved == ""
+
+
+def test_the_catalogue_decides_what_is_served():
+    softeners = Service(99, "softener", "Water softener service", "plumbing", "maintenance", ())
+    pools = Service(98, "pool", "Pool service", "general", "repair", ("pool pump",))
+    roofs = Service(97, "roof", "Roof repair", "roofing", "repair", ())
+
+    def unserved(text, catalogue):
+        return brain.understand(text=text, expecting="intent", catalogue=catalogue).unserved
+
+    assert unserved("my water softener is broken", (*CATALOGUE, softeners)) == ""
+    assert unserved("my pool heater stopped working", (*CATALOGUE, pools)) == ""  # its trade
+    assert unserved("there's a roof leak over the kitchen", (*CATALOGUE, roofs)) == ""
+    inactive = Service(96, "x", "Solar panel cleaning", "general", "maintenance", (), False)
+    assert unserved("my solar panels are broken", (*CATALOGUE, inactive)) == "solar panels"
+    assert unserved("my water softener is broken", ()) == ""  # no catalogue to decide by
+
+
+def test_a_bare_thing_is_unserved_only_as_the_description_asked_for():
+    assert hear("the water softener", "service").unserved == "water softener"
+    assert hear("the water softener", "intent").unserved == ""
+    assert hear("the water softener", "intent").intent == "unknown"
+
+
+def test_how_an_unserved_trade_is_said():
+    assert unserved_spoken("water softener") == "water softeners or water treatment"
+    assert unserved_spoken("roof") == "roofs or gutters"
+    assert unserved_spoken("anything") == "that kind of work"
 
 
 EMERGENCY_CASES = [

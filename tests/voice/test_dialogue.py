@@ -289,6 +289,148 @@ def test_with_no_opening_to_offer_the_caller_is_offered_a_call_back(shop, twilio
     assert record.outcome_reason == "no open times to offer"
 
 
+def test_a_request_the_company_does_not_serve_is_said_plainly_and_a_call_back_offered(
+    shop, twilio, john
+):
+    # given John at his usual address
+    call = Call(twilio, sid=_sid(90), StirVerstat=ATTESTED)
+    call.say("Yes, same place.")
+    # when he asks about something the catalogue has nothing for
+    offer = call.say("My water softener stopped working yesterday.")
+    # then he hears plainly that it is not done here, is offered a call back, and nothing is booked
+    assert offer == (
+        "I'm sorry, we don't handle water softeners or water treatment, so I can't book a visit "
+        "for that. Would you like someone from our office to call you back about it?"
+    )
+    goodbye = call.say("Yes, please.")
+    assert goodbye == (
+        "Okay. Someone from our office will call you back at 5 1 2, 5 5 5, 0 1 4 2. "
+        "Thank you for calling Demo Heating & Air. Goodbye."
+    )
+    assert call.dialled is None
+    assert call.action is None
+    record = call.record
+    assert record.outcome == CallSession.Outcome.NO_BOOKING
+    assert record.outcome_reason == "not a service we offer: water softener"
+    assert (
+        "Call back John Smith at +15125550142: asked about their water softener, "
+        "which we don't service"
+    ) in record.action_items
+    assert record.customer == john
+    assert record.job is None
+    assert not Job.objects.filter(organization=record.organization, source="ai_call").exists()
+    assert not Appointment.objects.filter(job__customer=john, status="scheduled").exists()
+    assert 'My water softener stopped working yesterday."' in record.summary
+
+
+def test_a_new_caller_asking_for_unserved_work_who_declines_a_call_back_is_let_go(shop, twilio):
+    call = Call(twilio, sid=_sid(91), From="+15125550931", StirVerstat=ATTESTED)
+    customers = Customer.objects.count()
+
+    offer = call.say("Hi, do you guys service pool pumps?")
+    assert offer.startswith("I'm sorry, we don't handle pools, hot tubs or their equipment")
+    goodbye = call.say("No, that's okay.")
+
+    assert goodbye == "Okay. Thank you for calling Demo Heating & Air. Goodbye."
+    assert call.action is None
+    record = call.record
+    assert record.outcome == CallSession.Outcome.NO_BOOKING
+    assert record.action_items == [
+        "Caller asked about their pool pump, which we don't service (declined a call back)"
+    ]
+    assert record.customer is None
+    assert Customer.objects.count() == customers
+    assert not Job.objects.filter(source="ai_call").exists()
+
+
+def test_unserved_work_asked_for_before_verifying_is_answered_once_verified(shop, twilio, john):
+    call = Call(twilio, sid=_sid(96), StirVerstat="TN-Validation-Failed")
+    asked = call.say("Hi, my pool pump stopped working.")
+    assert asked.endswith(
+        "First, to protect your privacy: What is the ZIP code of the service address?"
+    )
+    assert "same location" in call.say("7 8 7 0 1")
+
+    offer = call.say("Yes.")
+
+    assert offer.startswith("I'm sorry, we don't handle pools, hot tubs or their equipment")
+    assert offer.endswith("call you back about it?")
+    call.say("Yes, please.")
+    record = call.record
+    assert record.outcome_reason == "not a service we offer: pool pump"
+    assert record.job is None
+    assert "my pool pump stopped working" in record.summary
+
+
+def test_unserved_work_asked_for_after_a_booking_leaves_the_booking_the_outcome(shop, twilio, john):
+    call = Call(twilio, sid=_sid(97), StirVerstat=ATTESTED)
+    call.say("Yes, same place.")
+    call.say("My air conditioner is blowing warm air.")
+    assert "You're all set" in call.say("The first one works for me.")
+
+    offer = call.say("Yes, can you also fix my garage door opener?")
+    assert offer.startswith("I'm sorry, we don't handle garage doors")
+    call.say("Yes, please.")
+
+    record = call.record
+    assert record.outcome == CallSession.Outcome.BOOKED
+    assert record.outcome_reason.startswith(f"Booked {record.job.number} with ")
+    assert record.job.service_type.code == "ac-repair"
+    assert (
+        "Call back John Smith at +15125550142: asked about their garage door opener, "
+        "which we don't service"
+    ) in record.action_items
+
+
+def test_a_vague_need_still_books_as_before(shop, twilio, john):
+    call = Call(twilio, sid=_sid(92), StirVerstat=ATTESTED)
+    call.say("Yes, same place.")
+
+    asked = call.say("Something's wrong with my heating.")
+    assert asked == "Just so I send the right technician: is this for a furnace repair?"
+    offer = call.say("Yes.")
+    assert offer.endswith("Which works best for you?")
+    assert "You're all set" in call.say("The first one.")
+
+    record = call.record
+    assert record.outcome == CallSession.Outcome.BOOKED
+    assert record.job.service_type.code == "furnace-repair"
+
+
+def test_after_an_unserved_request_a_need_we_serve_is_booked(shop, twilio, john):
+    call = Call(twilio, sid=_sid(93), StirVerstat=ATTESTED)
+    call.say("Yes, same place.")
+    assert call.say("Can you look at my solar panels?").endswith("call you back about it?")
+
+    offer = call.say("Oh, and my air conditioner is blowing warm air.")
+    assert offer.endswith("Which works best for you?")
+    assert "You're all set" in call.say("The first one works for me.")
+
+    record = call.record
+    assert record.outcome == CallSession.Outcome.BOOKED
+    assert record.job.service_type.code == "ac-repair"
+    assert "solar" not in record.outcome_reason
+
+
+def test_what_is_served_is_the_organisations_own_catalogue(shop, twilio, john, voice_org):
+    # given this company does water softeners after all
+    factories.ServiceTypeFactory(
+        organization=voice_org,
+        code="softener-service",
+        name="Water softener service",
+        category="plumbing",
+        kind="repair",
+        spoken_synonyms=["water softener stopped working"],
+    )
+    call = Call(twilio, sid=_sid(94), StirVerstat=ATTESTED)
+    call.say("Yes, same place.")
+
+    offer = call.say("My water softener stopped working yesterday.")
+
+    assert offer.endswith("Which works best for you?")
+    assert call.record.job.service_type.code == "softener-service"
+
+
 def test_gas_smell_gets_safety_instructions_then_a_transfer(shop, twilio, john, voice_org):
     call = Call(twilio, sid=_sid(7), StirVerstat=ATTESTED)
     call.say("Yes.")

@@ -423,6 +423,17 @@ def test_asking_for_a_person_is_the_rules_answer(chat, llm):
     assert chat.requests == []
 
 
+def test_a_thing_the_catalogue_does_not_cover_is_the_rules_answer(chat, llm):
+    # A model could map a pool pump onto the nearest catalogue entry; the catalogue decides.
+    chat.on("pool pump", ToolCall("book", {"service_code": "ac-repair"}))
+
+    understood = hear(llm, "My pool pump stopped working", "intent")
+
+    assert (understood.intent, understood.unserved) == ("book", "pool pump")
+    assert understood.service_type_id is None
+    assert chat.requests == []
+
+
 @pytest.mark.parametrize(
     ("digits", "expecting", "intent", "choice"),
     [

@@ -1,8 +1,9 @@
 """The booking conversation: a state machine over `<Gather input="speech dtmf">` turns.
 
 Each webhook turn builds a `Dialogue` around the locked `CallSession`, hands it what the caller
-said, and gets back TwiML. The state is `call.state`; the working memory is
-`call.context["dialogue"]` (plain JSON), so a turn needs nothing but the call row.
+said, and gets back TwiML. The state is `call.state`; the working memory is a typed
+`DialogueMemory` (`memory`), stored as plain JSON in `call.context["dialogue"]`, so a turn needs
+nothing but the call row.
 
 The shape of a call:
 
@@ -19,10 +20,12 @@ What the brain understands is only an `Understanding`; every action (finding slo
 transferring, reading anything back) is taken here with the domain services and the privacy
 rules of `bookings.voice.context`, whichever brain is configured.
 
-The package, by stage: `states` (the state table; read it first), `core` (entry points and the
+The package, by stage: `states` (the state table; read it first), `memory` (what a call
+remembers between turns, every field typed and commented), `core` (entry points and the
 shared moves), `greeting` (greeting and verification), `need` (need and triage, emergencies),
 `contact` (a new caller's name, address and number), `booking` (offers and booking) and `wrapup`
-(anything else, goodbye, cancel, reschedule, billing). State `s` is answered by `_on_s`.
+(anything else, goodbye, cancel, reschedule, billing). Each state is answered by the handler its
+row of `states.STATES` names; any other state is an error (`UnknownState`).
 """
 
 from __future__ import annotations
@@ -33,10 +36,18 @@ from bookings.voice.dialogue.core import DialogueCore, brain_for_calls
 from bookings.voice.dialogue.greeting import GreetingStage
 from bookings.voice.dialogue.helpers import HeardBrain
 from bookings.voice.dialogue.need import NeedStage
-from bookings.voice.dialogue.states import EXPECTING, HINTS
+from bookings.voice.dialogue.states import EXPECTING, HINTS, STATES, UnknownState
 from bookings.voice.dialogue.wrapup import WrapUpStage
 
-__all__ = ["EXPECTING", "HINTS", "Dialogue", "HeardBrain", "brain_for_calls"]
+__all__ = [
+    "EXPECTING",
+    "HINTS",
+    "STATES",
+    "Dialogue",
+    "HeardBrain",
+    "UnknownState",
+    "brain_for_calls",
+]
 
 
 class Dialogue(GreetingStage, NeedStage, ContactStage, BookingStage, WrapUpStage, DialogueCore):

@@ -10,13 +10,14 @@ from typing import Any
 from bookings.availability import Slot, slots_find
 from bookings.models import Appointment, CallSession, Job, Technician
 from bookings.preferences import preference_parse
+from bookings.selectors import technician_get
 from bookings.services import (
     SlotTaken,
     appointment_book,
     appointment_reschedule,
     job_create,
 )
-from bookings.voice import speech, twiml
+from bookings.voice import selectors, speech, twiml
 from bookings.voice.brain import Understanding
 from bookings.voice.dialogue.helpers import (
     _PICKS,
@@ -27,9 +28,9 @@ from bookings.voice.dialogue.helpers import (
 from bookings.voice.dialogue.states import (
     LATER_OFFSET,
     SLOTS_OFFERED,
+    TIME_CALLBACK_ASK,
 )
-from customers.models import Message, Source
-from customers.selectors import location_list
+from customers.models import Source
 from dispatchnode.core.errors import ApplicationError, Conflict
 
 logger = logging.getLogger(__name__)
@@ -51,19 +52,19 @@ class BookingStage:
     def _job(self) -> Job | None:
         """The job this call books, created once (source `ai_call`, for revenue attribution)."""
         memory = self.memory
-        if not memory.get("job_id") and self.call.turn_effects.get("job_id"):
-            memory["job_id"] = self.call.turn_effects["job_id"]  # an earlier try created it
-        if memory.get("job_id"):
-            return Job.objects.filter(organization=self.organization, pk=memory["job_id"]).first()
+        if not memory.job_id and self.call.turn_effects.get("job_id"):
+            memory.job_id = self.call.turn_effects["job_id"]  # an earlier try created it
+        if memory.job_id:
+            return selectors.call_job_get(organization=self.organization, pk=memory.job_id)
         customer = self.call.customer
         location = (
-            location_list(organization=self.organization)
-            .filter(customer=customer, pk=memory.get("location_id"))
-            .first()
+            selectors.call_location_get(
+                organization=self.organization, customer=customer, pk=memory.location_id
+            )
             if customer is not None
             else None
         )
-        service = self._service(memory.get("service_type_id"))
+        service = self._service(memory.service_type_id)
         if customer is None or location is None or service is None:
             return None
         job = job_create(
@@ -71,11 +72,11 @@ class BookingStage:
             customer=customer,
             location=location,
             service_type=service,
-            description=memory.get("description", ""),
-            priority=Job.Priority.EMERGENCY if memory.get("emergency") else Job.Priority.NORMAL,
+            description=memory.description,
+            priority=Job.Priority.EMERGENCY if memory.emergency else Job.Priority.NORMAL,
             source=Source.AI_CALL,
         )
-        memory["job_id"] = job.pk
+        memory.job_id = job.pk
         self.call.job = job
         self._note(job_id=job.pk)
         return job
@@ -93,7 +94,7 @@ class BookingStage:
                 "Let me connect you with our office to finish this booking.",
                 reason="missing customer, location or service",
             )
-        emergency = bool(self.memory.get("emergency"))
+        emergency = bool(self.memory.emergency)
         preference = None
         if preference_text:
             preference = preference_parse(preference_text, now=self.now, tz=self.tz)
@@ -129,7 +130,7 @@ class BookingStage:
         # Chosen by score, said in time order: "Tuesday…, Wednesday…, or Thursday…".
         slots = sorted(slots, key=lambda slot: (slot.start, slot.technician_id))
         offered = [_offer_dict(slot, self._label(slot)) for slot in slots]
-        self.memory["offered"] = offered
+        self.memory.offered = offered
         labels = [o["label"] for o in offered]
         if len(labels) == 1:
             question = "Would that work for you?"
@@ -150,7 +151,7 @@ class BookingStage:
         )
 
     def _on_choose(self, u: Understanding, text: str, keys: str) -> str:
-        offered = self.memory.get("offered", [])
+        offered = self.memory.offered
         if u.choice is not None and 0 <= u.choice < len(offered):
             return self._book(offered[u.choice])
         wanted = u.preference_text or (text if u.intent != "no" else "")
@@ -162,13 +163,13 @@ class BookingStage:
             if len(fitting) == 1 and picked:
                 return self._book(fitting[0])
             if len(fitting) > 1 and len(fitting) == len(offered) and picked:
-                if self.memory.get("asked_which"):  # the same answer again: the earliest one
+                if self.memory.asked_which:  # the same answer again: the earliest one
                     return self._book(fitting[0])
-                self.memory["asked_which"] = True
+                self.memory.asked_which = True
                 question = "Which one would you like: " + _ordinals(len(fitting)) + "?"
                 return self._ask(f"They all are. {question}", state="choose", question=question)
             if fitting:
-                self.memory["offered"] = fitting
+                self.memory.offered = fitting
                 labels = " or ".join(o["label"] for o in fitting)
                 question = "Which one would you like?" if len(fitting) > 1 else "Would that work?"
                 return self._ask(f"I have {labels}. {question}", state="choose", question=question)
@@ -177,8 +178,8 @@ class BookingStage:
             return self._offer(preference_text=u.preference_text)
         if u.intent == "no" and offered:
             self._exclude(offered)
-            self.memory["offered"] = []
-            if self.memory.get("offered_later"):
+            self.memory.offered = []
+            if self.memory.offered_later:
                 return self._callback_offer(
                     "I'm sorry none of those work.", reason="declined every time offered"
                 )
@@ -199,12 +200,12 @@ class BookingStage:
     def _offer_later(self) -> str:
         """After a decline with no day to go by: the first openings from a week out, once;
         then a call back from the office."""
-        if self.memory.get("offered_later"):
+        if self.memory.offered_later:
             return self._callback_offer(
                 "I'm sorry I couldn't find a time that suits you.",
                 reason="declined every time offered",
             )
-        self.memory["offered_later"] = True
+        self.memory.offered_later = True
         job = self._job()
         slots = (
             slots_find(
@@ -224,31 +225,47 @@ class BookingStage:
             )
         return self._offer_slots(slots, lead="No problem. Looking further ahead, ")
 
-    def _callback_offer(self, lead: str, *, reason: str) -> str:
-        self.memory["callback_reason"] = reason
-        question = "Would you like someone from our office to call you back to find a time?"
+    def _callback_offer(self, lead: str, *, reason: str, question: str = TIME_CALLBACK_ASK) -> str:
+        self.memory.callback_reason = reason
         return self._ask(f"{lead} {question}", state="callback_offer", question=question)
 
     def _on_callback_offer(self, u: Understanding, text: str, keys: str) -> str:
+        unserved = self.memory.unserved
+        if unserved and u.intent not in ("yes", "no") and (u.service_type_id or u.unserved):
+            # "Oh, and my AC isn't cooling either": a new request, heard as one.
+            self.memory.unserved = ""
+            self.memory.wanted = ""
+            return self._on_need(u, text, keys)
         if u.intent not in ("yes", "no"):
             return self._again("Sorry, was that a yes?", question=None)
         call = self.call
         call.state = "ended"
-        call.outcome = CallSession.Outcome.NO_BOOKING
-        call.outcome_reason = self.memory.get("callback_reason", "no time booked")[:300]
-        service = self._service(self.memory.get("service_type_id"))
-        wanted = service.name if service is not None else "a visit"
-        number = self.memory.get("callback") or self.memory.get("phone", "")
-        name = " ".join(
-            part for part in (self.memory.get("first_name"), self.memory.get("last_name")) if part
-        )
+        if not call.outcome:  # a visit booked earlier in the call stays the call's outcome
+            call.outcome = CallSession.Outcome.NO_BOOKING
+            call.outcome_reason = (self.memory.callback_reason or "no time booked")[:300]
+        number = self.memory.callback or self.memory.phone
+        name = " ".join(part for part in (self.memory.first_name, self.memory.last_name) if part)
         thanks = f"Thank you for calling {self.organization.name}. Goodbye."
+        reach = f" at {speech.digits_spoken(number)}" if number else ""
+        if unserved:
+            asked = f"asked about their {unserved}, which we don't service"
+            if u.intent == "yes":
+                self._action(
+                    f"Call back {name or 'the caller'} at "
+                    f"{number or 'the number they called from'}: {asked}"
+                )
+                return twiml.goodbye(
+                    text=f"Okay. Someone from our office will call you back{reach}. {thanks}"
+                )
+            self._action(f"{name or 'Caller'} {asked} (declined a call back)")
+            return twiml.goodbye(text=f"Okay. {thanks}")
+        service = self._service(self.memory.service_type_id)
+        wanted = service.name if service is not None else "a visit"
         if u.intent == "yes":
             self._action(
                 f"Call back {name or 'the caller'} at {number or 'the number they called from'}: "
                 f"wants {wanted}; no offered time suited them"
             )
-            reach = f" at {speech.digits_spoken(number)}" if number else ""
             return twiml.goodbye(
                 text=f"Okay. Someone from our office will call you back{reach} to find a time. "
                 + thanks
@@ -262,22 +279,20 @@ class BookingStage:
 
     def _excluded(self) -> list[tuple[int, dt.datetime]]:
         """The (technician, start) pairs not to offer again in this call."""
-        return [(t, dt.datetime.fromisoformat(s)) for t, s in self.memory.get("excluded", ())]
+        return [(t, dt.datetime.fromisoformat(s)) for t, s in self.memory.excluded]
 
     def _exclude(self, offered: list[dict]) -> None:
-        excluded = self.memory.setdefault("excluded", [])
+        excluded = self.memory.excluded
         excluded.extend([o["technician"], o["start"]] for o in offered)
         del excluded[:-30]
 
     def _book(self, offer: dict, *, lead: str = "") -> str:
         job = self._job()
-        technician = Technician.objects.filter(
-            organization=self.organization, pk=offer["technician"]
-        ).first()
+        technician = technician_get(organization=self.organization, pk=offer["technician"])
         if job is None or technician is None:
             return self._offer(prefix="Sorry, that time is no longer available. ")
         start = dt.datetime.fromisoformat(offer["start"])
-        rescheduling = self.memory.get("mode") == "reschedule"
+        rescheduling = self.memory.mode == "reschedule"
         try:
             if rescheduling:
                 appointment = appointment_reschedule(
@@ -317,10 +332,8 @@ class BookingStage:
         book the job again because it holds exactly the visit the caller chose."""
         if refused.code != "already_booked":
             return None
-        return (
-            job.appointments.select_related("job", "technician")
-            .filter(status__in=Appointment.ACTIVE_STATUSES, technician=technician, start=start)
-            .first()
+        return selectors.job_active_appointment_at(
+            organization=self.organization, job=job, technician=technician, start=start
         )
 
     def _booked(
@@ -341,11 +354,13 @@ class BookingStage:
             f"{'Moved' if rescheduled else 'Booked'} {appointment.job.number} with "
             f"{technician.first_name} {window}"
         )[:300]
-        self.memory.update(after_booking=True, offered=[], appointment_id=appointment.pk)
+        self.memory.after_booking = True
+        self.memory.offered = []
+        self.memory.appointment_id = appointment.pk
         sent = self._text_confirmation(appointment, technician, rescheduled=rescheduled)
         texted = " I've sent you a text to confirm." if sent else ""
         verb = "is now coming" if rescheduled else "will arrive"
-        lead += "Help is on the way. " if self.memory.get("emergency") else "You're all set. "
+        lead += "Help is on the way. " if self.memory.emergency else "You're all set. "
         question = "Is there anything else I can do for you?"
         return self._ask(
             f"{lead}{technician.first_name} {verb} {window}.{texted} {question}",
@@ -363,7 +378,7 @@ class BookingStage:
     ) -> bool:
         from customers.messaging import sms_queue
 
-        to = self.memory.get("callback") or self.memory.get("phone", "")
+        to = self.memory.callback or self.memory.phone
         if not to:
             self._action("No phone number for the confirmation text: confirm by phone or email")
             return False
@@ -378,7 +393,7 @@ class BookingStage:
         )
         queued = self.call.turn_effects.get("confirmation_message_id")
         message = (
-            Message.objects.filter(organization=self.organization, pk=queued).first()
+            selectors.call_message_get(organization=self.organization, pk=queued)
             if queued
             else None
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bookings.voice import speech
+from bookings.voice import selectors, speech
 from bookings.voice.brain import Understanding
 from bookings.voice.dialogue.helpers import (
     _as_said,
@@ -35,20 +35,20 @@ class ContactStage:
             return self._again("Sorry, I didn't get your name.", question=NAME_PROMPT)
         first, last = _as_said(parsed.first, said), _as_said(parsed.last, said)
         if not first:  # a single word: take it as the first name and ask for the last
-            self.memory["first_name"] = last
+            self.memory.first_name = last
             return self._ask(
                 f"Thanks, {last}. And your last name?",
                 state="last_name",
                 question="Your last name?",
             )
-        self.memory.update(first_name=first, last_name=last)
+        self.memory.first_name, self.memory.last_name = first, last
         return self._next()
 
     def _on_last_name(self, u: Understanding, text: str, keys: str) -> str:
         said = speech.name_from_speech(text)
         if not said:
             return self._again("Sorry, I didn't get that.", question="What's your last name?")
-        self.memory["last_name"] = said.split()[-1].strip(" ,.")
+        self.memory.last_name = said.split()[-1].strip(" ,.")
         return self._next()
 
     def _on_address(self, u: Understanding, text: str, keys: str) -> str:
@@ -56,7 +56,7 @@ class ContactStage:
         address = address_normalize(cleaned) if cleaned else None
         if address is None or not address.components.get("AddressNumber") or not address.street:
             return self._again(ADDRESS_AGAIN, question=ADDRESS_AGAIN, count_towards_transfer=True)
-        self.memory["address_text"] = cleaned
+        self.memory.address_text = cleaned
         if not address.postal_code and not address.city:
             question = "And what's the ZIP code there?"
             return self._ask(question, state="address_zip", question=question)
@@ -64,9 +64,9 @@ class ContactStage:
 
     def _on_address_zip(self, u: Understanding, text: str, keys: str) -> str:
         extra = speech.address_from_speech(text or keys)
-        combined = f"{self.memory.get('address_text', '')}, {extra}".strip(", ")
+        combined = f"{self.memory.address_text}, {extra}".strip(", ")
         address = address_normalize(combined)
-        self.memory["address_text"] = combined
+        self.memory.address_text = combined
         return self._read_back_address(address)
 
     def _read_back_address(self, address: NormalizedAddress) -> str:
@@ -79,15 +79,15 @@ class ContactStage:
 
     def _on_confirm_address(self, u: Understanding, text: str, keys: str) -> str:
         if u.intent == "yes":
-            self.memory["address_confirmed"] = True
+            self.memory.address_confirmed = True
             return self._intake()
         if u.intent == "no" and re.search(r"\d", text):
             return self._on_address(u, re.sub(r"^\W*no\W+", "", text, flags=re.I), keys)
         if u.intent == "no":
-            tries = int(self.memory.get("address_tries", 0)) + 1
-            self.memory["address_tries"] = tries
+            tries = self.memory.address_tries + 1
+            self.memory.address_tries = tries
             if tries > MAX_REPROMPTS:  # keep the words as said; the office checks them
-                self.memory["address_confirmed"] = True
+                self.memory.address_confirmed = True
                 self._action("Address not confirmed on the call: check it before dispatch")
                 return self._intake()
             return self._ask(
@@ -105,26 +105,26 @@ class ContactStage:
         try:
             result = customer_find_or_create(
                 organization=self.organization,
-                first_name=memory.get("first_name", ""),
-                last_name=memory.get("last_name", ""),
-                phone=memory.get("phone", ""),
-                address=memory.get("address_text", ""),
+                first_name=memory.first_name,
+                last_name=memory.last_name,
+                phone=memory.phone,
+                address=memory.address_text,
                 source=Source.AI_CALL,
                 review_source="intake",
             )
         except InvalidCustomer:
-            memory["first_name"] = ""
+            memory.first_name = ""
             return self._ask(NAME_PROMPT, state="name", question=NAME_PROMPT)
         except InvalidPhoneNumber:
-            memory["phone"] = ""
+            memory.phone = ""
             return self._intake()
         call = self.call
         call.customer = result.customer
         call.new_customer = result.created
-        location = (
-            result.location or result.customer.locations.order_by("-is_primary", "id").first()
+        location = result.location or selectors.customer_first_location(
+            organization=self.organization, customer=result.customer
         )
-        memory["location_id"] = location.pk if location else None
+        memory.location_id = location.pk if location else None
         if result.review is not None:
             self._action("Possible duplicate customer queued for review")
         if result.problems:
@@ -134,7 +134,7 @@ class ContactStage:
         if not result.created:
             # The caller named an existing customer; no account detail is read back for that.
             self._disclose(["account found"], why="caller gave name and address on file")
-            first = memory.get("first_name", "")
+            first = memory.first_name
             return self._next(prefix=f"Thanks, {first}, I found your account.")
         return self._next(prefix="Thank you.")
 
@@ -143,7 +143,7 @@ class ContactStage:
         if len(digits) >= 10:
             return self._on_callback_number(u, text, keys)
         if u.intent == "yes":
-            self.memory["callback"] = self.memory.get("phone", "")
+            self.memory.callback = self.memory.phone
             return self._next(prefix="Great.")
         if u.intent == "no":
             return self._ask(CALLBACK_ASK, state="callback_number", question=CALLBACK_ASK)
@@ -160,14 +160,14 @@ class ContactStage:
                 "Sorry, I didn't get a full phone number.",
                 question="Please say or key in the ten-digit number.",
             )
-        self.memory["callback_candidate"] = e164
+        self.memory.callback_candidate = e164
         question = f"I have {speech.digits_spoken(e164)}. Is that right?"
         return self._ask(question, state="confirm_callback", question="Is that right?")
 
     def _on_confirm_callback(self, u: Understanding, text: str, keys: str) -> str:
         if u.intent == "yes":
-            phone = self.memory.pop("callback_candidate", "")
-            self.memory["callback"] = phone
+            phone, self.memory.callback_candidate = self.memory.callback_candidate, ""
+            self.memory.callback = phone
             self._phone_add(phone)
             return self._next(prefix="Thanks.")
         if u.intent == "no":
@@ -183,6 +183,6 @@ class ContactStage:
             first_name=customer.first_name,
             last_name=customer.last_name,
             phone=phone,
-            address=self.memory.get("address_text", ""),
+            address=self.memory.address_text,
             source=Source.AI_CALL,
         )

@@ -10,20 +10,23 @@ from django.conf import settings
 from django.utils import timezone
 
 from bookings.models import CallSession, ServiceType
-from bookings.voice import twiml
+from bookings.voice import selectors, twiml
 from bookings.voice.brain import Brain, RuleBrain, Understanding
+from bookings.voice.context import CallerContext
 from bookings.voice.dialogue.helpers import (
     HeardBrain,
     _DialogueTools,
     _last_sentence,
     _not_heard,
 )
+from bookings.voice.dialogue.memory import DialogueMemory
 from bookings.voice.dialogue.states import (
-    EXPECTING,
     FINAL_STATES,
     HELP_PROMPT,
     HINTS,
     MAX_REPROMPTS,
+    handlers_check,
+    state_of,
 )
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
@@ -41,12 +44,16 @@ def brain_for_calls() -> Brain:
 class DialogueCore:
     """What every stage stands on: the call, its memory, the brain, and the shared moves."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        handlers_check(cls)  # the class answers every state of the table, and no other
+
     def __init__(
         self, call: CallSession, *, brain: Brain | None = None, now: dt.datetime | None = None
     ) -> None:
         self.call = call
         self.organization: Organization = call.organization
-        self.memory: dict[str, Any] = call.context.setdefault("dialogue", {})
+        self.memory = DialogueMemory.from_dict(call.context.get("dialogue"))
         self._brain = brain
         self.now = now or timezone.now()
         self.tz = self.organization.tzinfo
@@ -71,7 +78,26 @@ class DialogueCore:
             self._understand(text, keys, "need")
         return heard
 
+    def greet(self, *, context: CallerContext | None, full: bool) -> str:
+        """The first thing the caller hears (see `GreetingStage._greet`)."""
+        try:
+            return self._greet(context=context, full=full)
+        finally:
+            self._memory_store()
+
     def respond(self, *, speech_text: str, digits: str, confidence: float | None) -> str:
+        """The answer to what the caller said or keyed in the current state."""
+        try:
+            return self._respond(speech_text=speech_text, digits=digits, confidence=confidence)
+        finally:
+            self._memory_store()
+
+    def _memory_store(self) -> None:
+        """The working memory written back into the call row, as plain JSON (the turn saves
+        the row)."""
+        self.call.context["dialogue"] = self.memory.to_dict()
+
+    def _respond(self, *, speech_text: str, digits: str, confidence: float | None) -> str:
         text = (speech_text or "").strip()
         keys = (digits or "").strip()
         state = self.call.state
@@ -91,7 +117,7 @@ class DialogueCore:
             )
         if understanding.emergency:
             return self._emergency(understanding)
-        handler = getattr(self, f"_on_{state}", None) or self._on_need
+        handler = getattr(self, state_of(state).handler)
         return handler(understanding, text, keys)
 
     # --- understanding ---------------------------------------------------------------------
@@ -105,19 +131,15 @@ class DialogueCore:
     @property
     def catalogue(self) -> list[ServiceType]:
         if self._catalogue is None:
-            self._catalogue = list(
-                ServiceType.objects.filter(organization=self.organization, is_active=True).only(
-                    "id", "code", "name", "category", "kind", "spoken_synonyms", "is_active"
-                )
-            )
+            self._catalogue = selectors.call_catalogue(organization=self.organization)
         return self._catalogue
 
     def _understand(self, text: str, keys: str, state: str) -> Understanding:
-        offered = [o["label"] for o in self.memory.get("offered", ())] if state == "choose" else []
+        offered = [o["label"] for o in self.memory.offered] if state == "choose" else []
         return self.brain.understand(
             text=text,
             digits=keys,
-            expecting=EXPECTING.get(state, "intent"),
+            expecting=state_of(state).expecting,
             organization=self.organization,
             catalogue=self.catalogue,
             offered=offered,
@@ -131,10 +153,11 @@ class DialogueCore:
 
     def _ask(self, text: str, *, state: str, question: str | None) -> str:
         call = self.call
+        state_of(state)  # only a state of the table is asked in
         if state != call.state:
-            self.memory["misses"] = 0
+            self.memory.misses = 0
         call.state = state
-        self.memory["question"] = question or _last_sentence(text)
+        self.memory.question = question or _last_sentence(text)
         return twiml.ask(
             text=text, call_sid=call.call_sid, turn=self._next_turn(), hints=HINTS.get(state, ())
         )
@@ -148,8 +171,8 @@ class DialogueCore:
         count_towards_transfer: bool = True,
     ) -> str:
         """Ask the current question again; after too many misses, hand over to a person."""
-        misses = int(self.memory.get("misses", 0)) + 1
-        self.memory["misses"] = misses
+        misses = self.memory.misses + 1
+        self.memory.misses = misses
         if count_towards_transfer and misses > MAX_REPROMPTS:
             return self._transfer(
                 "I'm sorry, I'm having trouble understanding. "
@@ -158,10 +181,10 @@ class DialogueCore:
             )
         if question is None and self.call.state == "choose":
             return self._repeat_offer(sorry)
-        question = question or self.memory.get("question") or HELP_PROMPT
+        question = question or self.memory.question or HELP_PROMPT
         repeated = sorry.rstrip().lower().endswith(question.lower())
         text = sorry if repeated else f"{sorry} {question}"
-        self.memory["question"] = question
+        self.memory.question = question
         return twiml.ask(
             text=text,
             call_sid=self.call.call_sid,
@@ -170,7 +193,7 @@ class DialogueCore:
         )
 
     def _repeat_offer(self, sorry: str) -> str:
-        labels = [o["label"] for o in self.memory.get("offered", ())]
+        labels = [o["label"] for o in self.memory.offered]
         listed = ", or ".join(labels)
         return twiml.ask(
             text=f"{sorry} I have {listed}. Which works best for you?",

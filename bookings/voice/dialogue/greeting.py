@@ -36,18 +36,18 @@ class GreetingStage:
 
     # --- the two entry points ----------------------------------------------------------------
 
-    def greet(self, *, context: CallerContext | None, full: bool) -> str:
+    def _greet(self, *, context: CallerContext | None, full: bool) -> str:
         """The first thing the caller hears, as much as the privacy rules allow (see
         `greeting_text`), and the state that answer leads to."""
         memory = self.memory
-        memory["full"] = full
-        memory["phone"] = self._caller_phone()
+        memory.full = full
+        memory.phone = self._caller_phone()
         if context is not None and context.customer_id is not None:
-            memory["first_name"] = context.first_name
-            memory["last_name"] = context.last_name
+            memory.first_name = context.first_name
+            memory.last_name = context.last_name
         text = greeting_text(organization=self.organization, context=context, full=full)
         if context is None:
-            memory["new_caller"] = True
+            memory.new_caller = True
             return self._ask(text, state="need", question=NEED_PROMPT)
         if context.do_not_service:
             hello = f"Hi {context.first_name}, thanks for calling {self.organization.name}."
@@ -65,7 +65,7 @@ class GreetingStage:
         location = greeting_location(context)
         if location is None:
             return self._ask(text, state="need", question=NEED_PROMPT)
-        memory["offered_location_id"] = location.id
+        memory.offered_location_id = location.id
         return self._ask(text, state="confirm_location", question="Is this for the same location?")
 
     # --- verification ----------------------------------------------------------------------
@@ -79,9 +79,9 @@ class GreetingStage:
         if self._verify_asks_need(text, keys, context=context, checked=True):
             u = self._understand(text, keys, "need")  # what they said instead of a ZIP
         wants = u.intent in ("book", "cancel", "reschedule", "billing") or u.service_type_id
-        if wants and not self.memory.get("asked_first"):
+        if wants and not self.memory.asked_first:
             # They said what they need before answering: keep it, and ask once more.
-            self.memory["asked_first"] = True
+            self.memory.asked_first = True
             self._pending(u, text)
             question = "What is the ZIP code of the service address?"
             return self._ask(
@@ -102,19 +102,22 @@ class GreetingStage:
             context = self._context()
             if context is not None and verification_matches(context=context, answer=text or keys):
                 return False
-        return not re.search(r"\d", f"{text} {keys}") and not self.memory.get("asked_first")
+        return not re.search(r"\d", f"{text} {keys}") and not self.memory.asked_first
 
     def _pending(self, u: Understanding, text: str) -> None:
         """Remember a need said before it could be served (during verification)."""
-        if u.service_type_id is not None and u.service_confidence >= UNSURE:
+        if u.unserved:
             self._description_add(text)
-            self.memory["service_type_id"] = u.service_type_id
+            self.memory.pending_unserved = u.unserved
+        elif u.service_type_id is not None and u.service_confidence >= UNSURE:
+            self._description_add(text)
+            self.memory.service_type_id = u.service_type_id
         elif u.intent in ("cancel", "reschedule", "billing"):
-            self.memory["pending_intent"] = u.intent
+            self.memory.pending_intent = u.intent
 
     def _on_verify_code(self, u: Understanding, text: str, keys: str) -> str:
         digits = speech.phone_digits_from_speech(text, keys)
-        expected = self.memory.get("code_digest", "")
+        expected = self.memory.code_digest
         if expected and hmac.compare_digest(self._digest(digits), expected):
             context = self._context()
             if context is not None:
@@ -125,10 +128,10 @@ class GreetingStage:
         from customers.messaging import sms_queue
 
         code = f"{secrets.randbelow(10_000):04d}"
-        self.memory["code_digest"] = self._digest(code)
+        self.memory.code_digest = self._digest(code)
         sms_queue(
             organization=self.organization,
-            to=self.memory.get("phone", ""),
+            to=self.memory.phone,
             body=f"{self.organization.name}: your verification code is {code}. "
             "Never share it with anyone who calls you.",
             customer=self.call.customer,
@@ -146,8 +149,8 @@ class GreetingStage:
         return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
     def _verify_failed(self, sorry: str) -> str:
-        attempts = int(self.memory.get("verify_attempts", 0)) + 1
-        self.memory["verify_attempts"] = attempts
+        attempts = self.memory.verify_attempts + 1
+        self.memory.verify_attempts = attempts
         if attempts < MAX_VERIFY_ATTEMPTS:
             return self._ask(
                 f"{sorry} You can try the ZIP code or the street name once more, or say "
@@ -157,7 +160,8 @@ class GreetingStage:
             )
         # Not verified: nothing of the account is said, and the caller is served as a new one.
         self.call.customer = None
-        self.memory.update(new_caller=True, unverified=True, first_name="", last_name="")
+        self.memory.new_caller = self.memory.unverified = True
+        self.memory.first_name = self.memory.last_name = ""
         return self._ask(
             "I'm sorry, I couldn't verify the account, so I can't go over any account details. "
             "I can still book a visit for you, or connect you with our office. " + NEED_PROMPT,
@@ -172,7 +176,7 @@ class GreetingStage:
         if context.customer_id is not None:
             call.customer_id = context.customer_id
         readback = account_readback(organization=self.organization, context=context)
-        self.memory["full"] = True
+        self.memory.full = True
         self._disclose(
             ["address", "service history"] if readback else ["account found"],
             why=f"caller verified ({method.replace('_', ' ')})",
@@ -184,7 +188,7 @@ class GreetingStage:
                 state="need",
                 question=NEED_PROMPT,
             )
-        self.memory["offered_location_id"] = location.id
+        self.memory.offered_location_id = location.id
         return self._ask(
             f"Thank you, {context.first_name}, that matches our records. {readback}",
             state="confirm_location",
@@ -192,5 +196,5 @@ class GreetingStage:
         )
 
     def _context(self) -> CallerContext | None:
-        phone = self.memory.get("phone", "")
+        phone = self.memory.phone
         return caller_context(organization=self.organization, phone=phone) if phone else None

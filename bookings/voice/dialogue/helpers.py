@@ -8,10 +8,11 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bookings.availability import Slot, slots_find
-from bookings.models import Job, ServiceType
+from bookings.models import ServiceType
 from bookings.preferences import Preference, preference_parse
-from bookings.voice import speech
+from bookings.voice import selectors, speech
 from bookings.voice.brain import Brain, Understanding
+from bookings.voice.dialogue.memory import Offer
 from bookings.voice.dialogue.states import (
     MIN_CONFIDENCE,
     SLOTS_OFFERED,
@@ -85,8 +86,8 @@ class _DialogueTools:
         dialogue = self.dialogue
         memory = dialogue.memory
         if not dialogue._may_disclose():
-            first = memory.get("first_name", "")
-            return {"first_name": first} if first and not memory.get("unverified") else {}
+            first = memory.first_name
+            return {"first_name": first} if first and not memory.unverified else {}
         context = dialogue._context()
         if context is None:
             return {}
@@ -106,9 +107,9 @@ class _DialogueTools:
 
     def find_slots(self, preference: str) -> list[str]:
         dialogue = self.dialogue
-        job_id = dialogue.memory.get("job_id")
+        job_id = dialogue.memory.job_id
         job = (
-            Job.objects.filter(organization=dialogue.organization, pk=job_id).first()
+            selectors.call_job_get(organization=dialogue.organization, pk=job_id)
             if job_id
             else None
         )
@@ -127,7 +128,7 @@ class _DialogueTools:
         return [dialogue._label(slot) for slot in slots]
 
 
-def _fits(preference: Preference, offer: dict, *, tz) -> bool:
+def _fits(preference: Preference, offer: Offer, *, tz) -> bool:
     """Whether an offered slot is what the caller just asked for ("Friday", "the afternoon")."""
     start = dt.datetime.fromisoformat(offer["start"]).astimezone(tz)
     if preference.dates is not None and start.date() not in preference.dates:
@@ -144,7 +145,7 @@ def _ordinals(n: int) -> str:
     return ", ".join(words[:-1]) + f" or {words[-1]}"
 
 
-def _offer_dict(slot: Slot, label: str) -> dict:
+def _offer_dict(slot: Slot, label: str) -> Offer:
     return {"technician": slot.technician_id, "start": slot.start.isoformat(), "label": label}
 
 

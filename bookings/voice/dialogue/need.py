@@ -6,10 +6,10 @@ from __future__ import annotations
 import contextlib
 import re
 
-from bookings.models import Job, OnCallShift, ServiceType
+from bookings.models import Job, ServiceType
 from bookings.selectors import scheduling_policy_for
-from bookings.voice import speech
-from bookings.voice.brain import UNSURE, Understanding, safety_instructions
+from bookings.voice import selectors, speech
+from bookings.voice.brain import UNSURE, Understanding, safety_instructions, unserved_spoken
 from bookings.voice.dialogue.helpers import (
     _HOURS_QUESTION,
     _service_spoken,
@@ -20,6 +20,7 @@ from bookings.voice.dialogue.states import (
     HELP_PROMPT,
     NAME_PROMPT,
     NEED_PROMPT,
+    UNSERVED_CALLBACK_ASK,
 )
 from dispatchnode.core.errors import ApplicationError
 
@@ -31,15 +32,21 @@ class NeedStage:
 
     def _on_confirm_location(self, u: Understanding, text: str, keys: str) -> str:
         if u.intent in ("cancel", "reschedule", "billing"):
-            self.memory["location_id"] = self.memory.get("offered_location_id")
+            self.memory.location_id = self.memory.offered_location_id
             return self._on_need(u, text, keys)
+        if u.unserved:
+            self.memory.location_id = self.memory.offered_location_id
+            return self._unserved(u, text)
         if u.intent == "yes" or u.service_type_id is not None:
-            self.memory["location_id"] = self.memory.get("offered_location_id")
+            self.memory.location_id = self.memory.offered_location_id
             if u.service_type_id is not None:
                 return self._service_heard(u, text)
-            pending = self.memory.pop("pending_intent", "")
+            pending, self.memory.pending_intent = self.memory.pending_intent, ""
             if pending:
                 return self._on_need(Understanding(intent=pending, words=text), text, keys)
+            unserved, self.memory.pending_unserved = self.memory.pending_unserved, ""
+            if unserved:
+                return self._unserved(Understanding(intent="book", unserved=unserved), "")
             return self._next(prefix="Great.")
         if u.intent == "no":
             if re.search(r"\b\d+\s+\w+", text):  # "No, it's for 55 Elm Street": take it now
@@ -58,11 +65,13 @@ class NeedStage:
             return self._reschedule_start(u)
         if u.intent == "billing":
             return self._billing()
+        if u.unserved:
+            return self._unserved(u, text)
         if u.service_type_id is not None:
             return self._service_heard(u, text)
         if u.intent == "book":
             return self._ask(DESCRIBE_PROMPT, state="describe", question=DESCRIBE_PROMPT)
-        if u.intent == "no" and self.memory.get("after_booking"):
+        if u.intent == "no" and self.memory.after_booking:
             return self._goodbye()
         if _HOURS_QUESTION.search(text):
             hours = speech.business_hours_spoken(self.organization.business_hours or {})
@@ -70,58 +79,74 @@ class NeedStage:
         return self._again("Sorry, I'm not sure I understood.", question=HELP_PROMPT)
 
     def _on_describe(self, u: Understanding, text: str, keys: str) -> str:
+        if u.unserved:
+            return self._unserved(u, text)
         if u.service_type_id is not None:
             return self._service_heard(u, text)
         if u.intent in ("cancel", "reschedule", "billing"):
             return self._on_need(u, text, keys)
         # Two tries, then the job is booked as a general visit and the office reads the words.
         fallback = self._fallback_service()
-        if int(self.memory.get("misses", 0)) >= 1 and fallback is not None:
+        if self.memory.misses >= 1 and fallback is not None:
             self._description_add(text)
-            self.memory["service_type_id"] = fallback.pk
+            self.memory.service_type_id = fallback.pk
             self._action("Service unclear from the call: check the description and service type")
             return self._next(prefix="Thanks, I'll note that for the technician.")
         return self._again("Sorry, I didn't quite get that.", question=DESCRIBE_PROMPT)
+
+    def _unserved(self, u: Understanding, text: str) -> str:
+        """Something the organisation does not serve: said plainly, never booked as something
+        else; the office can call back (the call-back offer of a caller who declines every
+        time)."""
+        self._description_add(text)
+        self.memory.unserved = u.unserved
+        self.memory.wanted = "unserved"
+        return self._callback_offer(
+            f"I'm sorry, we don't handle {unserved_spoken(u.unserved)}, "
+            "so I can't book a visit for that.",
+            reason=f"not a service we offer: {u.unserved}",
+            question=UNSERVED_CALLBACK_ASK,
+        )
 
     def _service_heard(self, u: Understanding, text: str) -> str:
         self._description_add(text)
         service = self._service(u.service_type_id)
         if service is None:
             return self._again("Sorry, I didn't quite get that.", question=DESCRIBE_PROMPT)
-        if u.service_confidence < UNSURE and not self.memory.get("clarified"):
-            self.memory["clarified"] = True
-            self.memory["candidate_service_id"] = service.pk
+        if u.service_confidence < UNSURE and not self.memory.clarified:
+            self.memory.clarified = True
+            self.memory.candidate_service_id = service.pk
             question = (
                 f"Just so I send the right technician: is this for {_service_spoken(service)}?"
             )
             return self._ask(question, state="clarify", question=question)
-        self.memory["service_type_id"] = service.pk
+        self.memory.service_type_id = service.pk
         return self._next(prefix="Okay.")
 
     def _on_clarify(self, u: Understanding, text: str, keys: str) -> str:
-        candidate = self.memory.get("candidate_service_id")
+        candidate = self.memory.candidate_service_id
         if u.intent == "yes" or (u.service_type_id == candidate and candidate is not None):
-            self.memory["service_type_id"] = candidate
+            self.memory.service_type_id = candidate
             return self._next(prefix="Great.")
         if u.service_type_id is not None:
             self._description_add(text)
-            self.memory["service_type_id"] = u.service_type_id
+            self.memory.service_type_id = u.service_type_id
             return self._next(prefix="Got it.")
         # Still unsure after one question: keep the best guess, the office double-checks.
         self._description_add(text)
-        self.memory["service_type_id"] = candidate or getattr(self._fallback_service(), "pk", None)
+        self.memory.service_type_id = candidate or getattr(self._fallback_service(), "pk", None)
         self._action("Service unclear from the call: check the description and service type")
         return self._next(prefix="Thanks, I'll note that for the technician.")
 
     def _description_add(self, text: str) -> None:
         words = " ".join(text.split())
         if words:
-            said = self.memory.get("description", "")
-            self.memory["description"] = f"{said} {words}".strip()[:1000]
+            said = self.memory.description
+            self.memory.description = f"{said} {words}".strip()[:1000]
 
     def service_chosen(self) -> ServiceType | None:
         """The service this call is about so far (None until the caller said)."""
-        return self._service(self.memory.get("service_type_id"))
+        return self._service(self.memory.service_type_id)
 
     def _service(self, pk: int | None) -> ServiceType | None:
         return next((s for s in self.catalogue if s.pk == pk), None)
@@ -140,19 +165,19 @@ class NeedStage:
         """Ask for the first thing the booking still lacks, or offer times."""
         memory = self.memory
         lead = f"{prefix} " if prefix else ""
-        if not memory.get("service_type_id"):
+        if not memory.service_type_id:
             return self._ask(f"{lead}{NEED_PROMPT}", state="need", question=NEED_PROMPT)
-        if memory.get("new_caller") and self.call.customer_id is None:
-            if not memory.get("first_name"):
+        if memory.new_caller and self.call.customer_id is None:
+            if not memory.first_name:
                 return self._ask(
                     f"{lead}{NAME_PROMPT}", state="name", question="Can I have your name, please?"
                 )
-            if not memory.get("address_confirmed"):
+            if not memory.address_confirmed:
                 return self._ask_address(lead)
-        if not memory.get("location_id") and not memory.get("address_confirmed"):
+        if not memory.location_id and not memory.address_confirmed:
             return self._ask_address(lead)
-        if memory.get("new_caller") and not memory.get("callback"):
-            phone = memory.get("phone", "")
+        if memory.new_caller and not memory.callback:
+            phone = memory.phone
             if phone:
                 question = f"Is {speech.digits_spoken(phone)} the best number to reach you?"
                 return self._ask(f"{lead}{question}", state="callback", question=question)
@@ -162,7 +187,7 @@ class NeedStage:
         return self._offer(prefix=lead)
 
     def _ask_address(self, lead: str) -> str:
-        first = self.memory.get("first_name", "")
+        first = self.memory.first_name
         thanks = f"Thanks, {first}. " if first and not lead else lead
         question = "What's the address where you need the service, with the ZIP code?"
         return self._ask(f"{thanks}{question}", state="address", question=question)
@@ -172,21 +197,21 @@ class NeedStage:
     def _emergency(self, u: Understanding) -> str:
         call = self.call
         memory = self.memory
-        memory["emergency"] = u.emergency
+        memory.emergency = u.emergency
         call.priority = Job.Priority.EMERGENCY
         self._description_add(u.words)
         if u.service_type_id is not None:
-            memory["service_type_id"] = u.service_type_id
-        elif not memory.get("service_type_id"):
-            memory["service_type_id"] = getattr(self._emergency_service(u.emergency), "pk", None)
+            memory.service_type_id = u.service_type_id
+        elif not memory.service_type_id:
+            memory.service_type_id = getattr(self._emergency_service(u.emergency), "pk", None)
         safety = safety_instructions(u.emergency)
         policy = scheduling_policy_for(organization=self.organization)
         book = policy.emergency_call_handling == policy.EmergencyHandling.BOOK
         number, who = self._emergency_number()
-        if memory.get("offered_location_id") and not memory.get("location_id"):
-            memory["location_id"] = memory["offered_location_id"]  # the greeting's location
+        if memory.offered_location_id and not memory.location_id:
+            memory.location_id = memory.offered_location_id  # the greeting's location
         if book or not number:
-            if call.customer_id is not None and memory.get("location_id"):
+            if call.customer_id is not None and memory.location_id:
                 return self._offer(prefix=f"{safety} ")
             return self._next(prefix=f"{safety} I'll get someone out to you as fast as possible.")
         with contextlib.suppress(ApplicationError):
@@ -219,18 +244,7 @@ class NeedStage:
 
     def _emergency_number(self) -> tuple[str, str]:
         """Who takes an emergency now: the on-call technician with a phone, else the office."""
-        shift = (
-            OnCallShift.objects.filter(
-                organization=self.organization,
-                start__lte=self.now,
-                end__gt=self.now,
-                technician__is_active=True,
-            )
-            .exclude(technician__phone="")
-            .select_related("technician")
-            .order_by("start", "id")
-            .first()
-        )
+        shift = selectors.on_call_shift_now(organization=self.organization, now=self.now)
         if shift is not None:
             return shift.technician.phone, "our on-call technician"
         if self.organization.office_phone:

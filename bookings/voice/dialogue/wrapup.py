@@ -8,7 +8,7 @@ from bookings.models import Appointment, CallSession
 from bookings.services import (
     appointment_cancel,
 )
-from bookings.voice import speech, twiml
+from bookings.voice import selectors, speech, twiml
 from bookings.voice.brain import Understanding
 from bookings.voice.dialogue.states import (
     NEED_PROMPT,
@@ -22,31 +22,19 @@ class WrapUpStage:
     # --- after a booking, and goodbye -------------------------------------------------------
 
     def _on_anything(self, u: Understanding, text: str, keys: str) -> str:
-        if u.intent in ("cancel", "reschedule", "billing") or u.service_type_id is not None:
-            self._new_request()
+        if (
+            u.intent in ("cancel", "reschedule", "billing")
+            or u.service_type_id is not None
+            or u.unserved
+        ):
+            self.memory.new_request()
             return self._on_need(u, text, keys)
         if u.intent == "yes" or u.intent == "book":
-            self._new_request()
+            self.memory.new_request()
             return self._ask(
                 "Sure. What else can I do for you?", state="need", question=NEED_PROMPT
             )
         return self._goodbye()
-
-    def _new_request(self) -> None:
-        for key in (
-            "service_type_id",
-            "description",
-            "job_id",
-            "offered",
-            "excluded",
-            "clarified",
-            "candidate_service_id",
-            "mode",
-            "appointment_id",
-            "emergency",
-            "asked_which",
-        ):
-            self.memory.pop(key, None)
 
     def _goodbye(self) -> str:
         call = self.call
@@ -61,10 +49,7 @@ class WrapUpStage:
     # --- cancel, reschedule, billing ---------------------------------------------------------
 
     def _may_disclose(self) -> bool:
-        return (
-            bool(self.memory.get("full") or self.call.verified)
-            and self.call.customer_id is not None
-        )
+        return bool(self.memory.full or self.call.verified) and self.call.customer_id is not None
 
     def _next_appointment(self) -> Appointment | None:
         upcoming = selectors_callers.caller_upcoming(
@@ -73,12 +58,12 @@ class WrapUpStage:
         return upcoming[0] if upcoming else None
 
     def _appointment(self) -> Appointment:
-        return Appointment.objects.select_related("job", "technician").get(
-            organization=self.organization, pk=self.memory["appointment_id"]
+        return selectors.call_appointment_get(
+            organization=self.organization, pk=self.memory.appointment_id
         )
 
     def _cancel_start(self) -> str:
-        self.memory["wanted"] = "cancel"
+        self.memory.wanted = "cancel"
         if not self._may_disclose():
             return self._transfer(
                 "I'll connect you with our office to find your appointment.",
@@ -92,7 +77,7 @@ class WrapUpStage:
                 state="anything",
                 question=question,
             )
-        self.memory["appointment_id"] = appointment.pk
+        self.memory.appointment_id = appointment.pk
         self._disclose(["upcoming appointment"], why=self._why())
         question = "Would you like me to cancel it?"
         return self._ask(
@@ -114,7 +99,7 @@ class WrapUpStage:
             call.outcome = CallSession.Outcome.CANCELLED
             call.outcome_reason = f"Cancelled {appointment.job.number}"
             call.job = appointment.job
-            self.memory["after_booking"] = True
+            self.memory.after_booking = True
             return self._ask(
                 f"Done, that visit is cancelled. {question}", state="anything", question=question
             )
@@ -132,7 +117,7 @@ class WrapUpStage:
             )
         appointment = self._next_appointment()
         if appointment is None:
-            self.memory["service_type_id"] = None
+            self.memory.service_type_id = None
             question = "If you'd like a new visit, can you describe what's going on?"
             return self._ask(
                 f"I don't see any upcoming visits on your account. {question}",
@@ -140,13 +125,12 @@ class WrapUpStage:
                 question=question,
             )
         self._disclose(["upcoming appointment"], why=self._why())
-        self.memory.update(
-            mode="reschedule",
-            appointment_id=appointment.pk,
-            job_id=appointment.job_id,
-            service_type_id=appointment.job.service_type_id,
-            location_id=appointment.job.location_id,
-        )
+        memory = self.memory
+        memory.mode = "reschedule"
+        memory.appointment_id = appointment.pk
+        memory.job_id = appointment.job_id
+        memory.service_type_id = appointment.job.service_type_id
+        memory.location_id = appointment.job.location_id
         self.call.job = appointment.job
         self._exclude(
             [{"technician": appointment.technician_id, "start": appointment.start.isoformat()}]
@@ -156,7 +140,7 @@ class WrapUpStage:
         return self._offer(prefix=lead, preference_text=u.preference_text)
 
     def _billing(self) -> str:
-        self.memory["wanted"] = "billing"
+        self.memory.wanted = "billing"
         if not self._may_disclose():
             return self._transfer(
                 "For billing questions, let me connect you with our office.",
