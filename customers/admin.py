@@ -17,7 +17,6 @@ from customers import selectors
 from customers.merge import (
     customer_merge,
     customer_unmerge,
-    duplicate_review_dismiss,
     duplicate_review_merge,
     merge_kept_counts,
     merge_moved_counts,
@@ -35,6 +34,7 @@ from customers.models import (
     Message,
     ServiceLocation,
 )
+from customers.reviews import duplicate_review_dismiss
 from customers.services import consent_mirror_sync
 from dispatchnode.core.admin_base import (
     TenantAdmin,

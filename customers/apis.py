@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from bookings.voice.context import caller_context
-from customers import intake, selectors
+from customers import intake, reviews, selectors
 from customers import merge as merging
 from customers.filters import (
     CustomerFilter,
@@ -567,7 +567,7 @@ class DuplicateReviewViewSet(TenantReadOnlyViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
     def dismiss(self, request, pk=None):
-        merging.duplicate_review_dismiss(review=self.get_object(), actor=_actor(request))
+        reviews.duplicate_review_dismiss(review=self.get_object(), actor=_actor(request))
         return Response(self.get_serializer(self.get_object()).data)
 
 

@@ -6,5 +6,6 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
-        # Registers the outbox handler of `message.sms` in every process (web, worker, beat).
-        from customers import messaging  # noqa: F401
+        # Registers the outbox handler of `message.sms` in every process (web, worker, beat),
+        # and the tasks that `customers.enqueue` sends by name.
+        from customers import messaging, tasks  # noqa: F401
