@@ -39,11 +39,11 @@ import json
 import logging
 import uuid
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from customers.models import Consent, Customer, Message
@@ -61,9 +61,6 @@ from dispatchnode.core.models import OutboxEvent
 from dispatchnode.core.outbox import outbox_emit, outbox_register
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
 from dispatchnode.core.retry import RetryableDeliveryError
-
-if TYPE_CHECKING:
-    from bookings.models import Job
 
 logger = logging.getLogger(__name__)
 sms_logger = logging.getLogger("dispatchnode.sms")
@@ -98,11 +95,12 @@ def sms_queue(
     to: str,
     body: str,
     customer: Customer | None = None,
-    job: Job | None = None,
+    job: models.Model | None = None,
     purpose: str = "",
 ) -> Message:
     """Store an outbound SMS and schedule its sending after the caller's transaction commits.
 
+    `job` is a `bookings.Job` (bookings sits above customers, so it is not imported here).
     The message is always stored, so nothing is lost: `queued` with an outbox event when it can
     be sent; `failed` (with the reason in `error`) when `to` is not a phone number; `suppressed`
     when the number opted out of SMS. Neither of the last two emits an event.
