@@ -35,7 +35,7 @@ from customers.models import (
 )
 from customers.reviews import duplicate_review_dismiss
 from customers.services import consent_mirror_sync
-from dispatchnode.core.admin_base import (
+from dispatchnode.accounts.admin_base import (
     TenantAdmin,
     TenantAdminForm,
     TenantInlineForm,
