@@ -19,10 +19,10 @@ The states of an outbound SMS (`Message.Status`):
   Twilio refused the request with a 4xx, the organisation has no Twilio credentials or number).
 - `suppressed`: the number opted out of SMS; never sent.
 
-Backends (`settings.SMS_BACKEND`): `twilio` (`integrations.twilio.sms`) posts to the Messages
-resource of the organisation's own Twilio account; `console` writes one INFO line on the
-`dispatchnode.sms` logger and marks the message sent, for demos and development. `TWILIO_STATUS`
-stays here, below both: the status callbacks in `bookings.voice` read it too.
+Backends (`settings.SMS_BACKEND`): `twilio` (`integrations.providers.twilio.sms`) posts to the
+Messages resource of the organisation's own Twilio account; `console` writes one INFO line on
+the `dispatchnode.sms` logger and marks the message sent, for demos and development.
+`TWILIO_STATUS` stays here, below both: the status callbacks in `bookings.voice` read it too.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from customers.messaging import SMS_TOPIC, sms_claim, sms_record_sent
 from customers.models import Message
 from dispatchnode.core.models import OutboxEvent
 from dispatchnode.core.outbox import outbox_register
-from integrations.twilio import sms as twilio_sms
+from integrations.providers.twilio import sms as twilio_sms
 
 sms_logger = logging.getLogger("dispatchnode.sms")
 
