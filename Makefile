@@ -105,9 +105,10 @@ test: install ## Run the whole test suite (DATABASE_URL/REDIS_URL when set); PYT
 	@echo "==> pytest on $${DATABASE_URL:-SQLite}$${REDIS_URL:+ with Redis $$REDIS_URL}"
 	DEBUG="$${DEBUG:-1}" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: install ## ruff check + ruff format --check
+lint: install ## ruff check + ruff format --check + lint-imports (the layers in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install ## Fix what ruff can fix and format the code
 	$(VENV)/bin/ruff check --fix .

@@ -21,7 +21,7 @@ from bookings.models import (
     WorkingHours,
 )
 from bookings.services_calendar import technician_calendar_enable, technician_calendar_revoke
-from dispatchnode.core.admin_base import (
+from dispatchnode.accounts.admin_base import (
     TenantAdmin,
     TenantAdminForm,
     TenantInlineForm,

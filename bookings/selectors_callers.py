@@ -11,18 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from django.db.models import (
     Case,
-    Count,
-    DecimalField,
-    ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
-    Q,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -32,7 +28,6 @@ from bookings.rules import APPOINTMENT_OPEN_STATUSES, JOB_DONE_STATUSES
 from customers import selectors as customer_selectors
 from customers.models import Customer, CustomerNote, Equipment, ServiceLocation
 from dispatchnode.accounts.models import Organization
-from invoicing.models import Invoice, Payment
 
 # How much history the agent is given: enough to talk about, bounded so the query cost is fixed.
 MAX_CANDIDATES = 20
@@ -41,13 +36,32 @@ MAX_VISITS = 3
 MAX_UPCOMING = 5
 MAX_NOTES = 20
 
-OPEN_INVOICE_STATUSES = (Invoice.Status.OPEN, Invoice.Status.PARTIALLY_PAID)
-
 
 @dataclass(frozen=True)
 class Balance:
     open_balance: Decimal
     overdue_invoices: int
+
+
+class CallerAccount(Protocol):
+    """The caller's invoices and payments. Invoicing sits above bookings (an invoice is for a
+    job), so bookings never imports it: `invoicing.apps` registers its reader at start-up."""
+
+    def balance(
+        self, *, organization: Organization, customer: Customer, today: dt.date
+    ) -> Balance: ...
+
+    def has_payment_method(self, *, organization: Organization, customer: Customer) -> bool: ...
+
+
+_account: CallerAccount | None = None
+
+
+def caller_account_register(account: CallerAccount) -> CallerAccount:
+    """Make `account` the reader of `caller_balance` and `caller_has_payment_method`."""
+    global _account
+    _account = account
+    return account
 
 
 def callers_with_phone(*, organization: Organization, e164: str) -> list[Customer]:
@@ -108,17 +122,10 @@ def caller_upcoming(
 
 def caller_balance(*, organization: Organization, customer: Customer, today: dt.date) -> Balance:
     """What the customer owes on open invoices, and how many of those are past their due date
-    (`today` in the organisation's timezone)."""
-    owed = ExpressionWrapper(
-        F("total") - F("amount_paid"), output_field=DecimalField(max_digits=12, decimal_places=2)
-    )
-    row = Invoice.objects.filter(
-        organization=organization, customer=customer, status__in=OPEN_INVOICE_STATUSES
-    ).aggregate(balance=Sum(owed), overdue=Count("id", filter=Q(due_date__lt=today)))
-    return Balance(
-        open_balance=Decimal(row["balance"] or 0).quantize(Decimal("0.01")),
-        overdue_invoices=row["overdue"] or 0,
-    )
+    (`today` in the organisation's timezone): read by the registered `CallerAccount`."""
+    if _account is None:  # no invoicing installed: there are no invoices to owe on
+        return Balance(open_balance=Decimal("0.00"), overdue_invoices=0)
+    return _account.balance(organization=organization, customer=customer, today=today)
 
 
 def caller_notes(*, organization: Organization, customer: Customer) -> list[CustomerNote]:
@@ -133,15 +140,8 @@ def caller_notes(*, organization: Organization, customer: Customer) -> list[Cust
 
 
 def caller_has_payment_method(*, organization: Organization, customer: Customer) -> bool:
-    """We keep no card vault of our own: a customer counts as having a payment method on file
-    when a gateway (anything but a manual entry) has taken a card or bank payment from them."""
-    return (
-        Payment.objects.filter(
-            organization=organization,
-            invoice__customer=customer,
-            status=Payment.Status.SUCCEEDED,
-            method__in=(Payment.Method.CARD, Payment.Method.ACH),
-        )
-        .exclude(provider="manual")
-        .exists()
-    )
+    """Whether a payment method is on file for the customer: read by the registered
+    `CallerAccount`."""
+    if _account is None:
+        return False
+    return _account.has_payment_method(organization=organization, customer=customer)

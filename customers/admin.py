@@ -12,12 +12,10 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from bookings.selectors import job_list
 from customers import selectors
 from customers.merge import (
     customer_merge,
     customer_unmerge,
-    duplicate_review_dismiss,
     duplicate_review_merge,
     merge_kept_counts,
     merge_moved_counts,
@@ -35,8 +33,9 @@ from customers.models import (
     Message,
     ServiceLocation,
 )
+from customers.reviews import duplicate_review_dismiss
 from customers.services import consent_mirror_sync
-from dispatchnode.core.admin_base import (
+from dispatchnode.accounts.admin_base import (
     TenantAdmin,
     TenantAdminForm,
     TenantInlineForm,
@@ -497,14 +496,14 @@ def _contact_values(customer: Customer, kind: str) -> list[str]:
 
 def _cards(review: DuplicateReview) -> list[CustomerCard]:
     selectors.duplicate_review_customers_load([review])
-    jobs = job_list(organization=review.organization)
     return [
         CustomerCard(
             customer=customer,
             phones=_contact_values(customer, ContactPoint.Kind.PHONE),
             emails=_contact_values(customer, ContactPoint.Kind.EMAIL),
             addresses=[location.one_line for location in customer.ordered_locations],
-            job_count=jobs.filter(customer=customer).count(),
+            # Through the reverse relation: bookings (above customers) owns the jobs.
+            job_count=customer.jobs.filter(organization=review.organization).count(),
         )
         for customer in (review.customer_a, review.customer_b)
     ]

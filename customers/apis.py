@@ -1,22 +1,23 @@
-"""API for customers and what hangs off them (locations, equipment, notes, messages), customer
-merges with undo, and the duplicate review queue."""
+"""API for customers and what hangs off them (locations, equipment, notes, messages), and the
+intake gate. Customer merges and the duplicate review queue are `customers.apis_merges`."""
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from bookings.voice.context import caller_context
 from customers import intake, selectors
 from customers import merge as merging
+from customers.apis_merges import (
+    CustomerMergeInputSerializer,
+    CustomerMergeOutputSerializer,
+    request_actor,
+)
 from customers.filters import (
     CustomerFilter,
-    CustomerMergeFilter,
     CustomerNoteFilter,
-    DuplicateReviewFilter,
     EquipmentFilter,
     LocationFilter,
     MessageFilter,
@@ -26,25 +27,15 @@ from customers.matching import match_record
 from customers.models import (
     ContactPoint,
     Customer,
-    CustomerMerge,
     CustomerNote,
-    DuplicateReview,
     Equipment,
     Message,
     ServiceLocation,
     Source,
 )
-from dispatchnode.api.pagination import DefaultCursorPagination
-from dispatchnode.api.serializers import OrganizationDateTimeField, TenantModelSerializer
+from dispatchnode.api.serializers import TenantModelSerializer
 from dispatchnode.api.viewsets import TenantReadOnlyViewSet
 from dispatchnode.core.errors import NotFound
-from dispatchnode.core.phones import phone_to_e164
-
-
-def _actor(request):
-    """The person behind the request (a token's creator), or None for an ownerless token."""
-    user = request.user
-    return user if user is not None and user.is_authenticated else None
 
 
 class ContactPointOutputSerializer(TenantModelSerializer):
@@ -84,77 +75,6 @@ class CustomerOutputSerializer(TenantModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-
-# A merge's and a review's `source` are other choice sets than a customer's or a job's `source`:
-# each gets its own named enum component, so the shared `SourceEnum` keeps its name.
-
-
-@extend_schema_field(
-    {"type": "string", "enum": CustomerMerge.Source.values}, component_name="MergeSourceEnum"
-)
-class MergeSourceField(serializers.ChoiceField):
-    def __init__(self, **kwargs):
-        super().__init__(choices=CustomerMerge.Source.choices, **kwargs)
-
-
-@extend_schema_field(
-    {"type": "string", "enum": DuplicateReview.Source.values}, component_name="ReviewSourceEnum"
-)
-class ReviewSourceField(serializers.ChoiceField):
-    def __init__(self, **kwargs):
-        super().__init__(choices=DuplicateReview.Source.choices, **kwargs)
-
-
-class CustomerMergeOutputSerializer(TenantModelSerializer):
-    source = MergeSourceField(read_only=True)
-    moved = serializers.SerializerMethodField(help_text="Rows moved to the survivor, per model.")
-    kept = serializers.SerializerMethodField(
-        help_text="Rows left on the duplicate (a phone or email the survivor already had)."
-    )
-    missing_on_undo = serializers.SerializerMethodField(
-        help_text="Moved rows the undo could not bring back (deleted or moved since), per model."
-    )
-
-    class Meta:
-        model = CustomerMerge
-        fields = [
-            "id",
-            "survivor",
-            "duplicate",
-            "source",
-            "probability",
-            "evidence",
-            "moved",
-            "kept",
-            "missing_on_undo",
-            "performed_by",
-            "undone_at",
-            "undone_by",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
-    def get_moved(self, merge: CustomerMerge) -> dict[str, int]:
-        return merging.merge_moved_counts(merge)
-
-    @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
-    def get_kept(self, merge: CustomerMerge) -> dict[str, int]:
-        return merging.merge_kept_counts(merge)
-
-    @extend_schema_field(
-        {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "integer"}}}
-    )
-    def get_missing_on_undo(self, merge: CustomerMerge) -> dict[str, list[int]]:
-        return merging.merge_undo_missing(merge)
-
-
-class CustomerMergeInputSerializer(serializers.Serializer):
-    duplicate = serializers.IntegerField(
-        min_value=1, help_text="The customer merged into this one (it is hidden afterwards)."
-    )
 
 
 class CustomerIntakeInputSerializer(serializers.Serializer):
@@ -204,70 +124,6 @@ class IntakeOutputSerializer(serializers.Serializer):
     match = MatchOutputSerializer(allow_null=True)
     review = serializers.IntegerField(allow_null=True, help_text="Duplicate review id.")
     problems = serializers.ListField(child=serializers.CharField())
-
-
-class CallerLocationOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    one_line = serializers.CharField()
-    spoken = serializers.CharField(help_text='How the agent says it: "123 Main Street, Austin".')
-    spoken_street = serializers.CharField()
-    street_name = serializers.CharField()
-    city = serializers.CharField()
-    postal_code = serializers.CharField()
-    gate_code = serializers.CharField()
-    pets = serializers.CharField()
-    parking = serializers.CharField()
-    access_notes = serializers.CharField()
-
-
-class CallerEquipmentOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    location_id = serializers.IntegerField()
-    kind = serializers.CharField()
-    kind_label = serializers.CharField()
-    spoken_kind = serializers.CharField()
-    make = serializers.CharField()
-    installed_on = serializers.DateField(allow_null=True)
-
-
-class CallerVisitOutputSerializer(serializers.Serializer):
-    job_id = serializers.IntegerField()
-    location_id = serializers.IntegerField()
-    date = serializers.DateField(allow_null=True, help_text="Completion day, organisation time.")
-    service_type = serializers.CharField()
-    category = serializers.CharField()
-    work_done = serializers.CharField()
-    equipment_kind = serializers.CharField()
-
-
-class CallerAppointmentOutputSerializer(serializers.Serializer):
-    appointment_id = serializers.IntegerField()
-    job_id = serializers.IntegerField()
-    start = OrganizationDateTimeField()
-    window_start = OrganizationDateTimeField(allow_null=True)
-    window_end = OrganizationDateTimeField(allow_null=True)
-    technician_first_name = serializers.CharField()
-
-
-class CallerContextOutputSerializer(serializers.Serializer):
-    customer_id = serializers.IntegerField(allow_null=True)
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
-    display_name = serializers.CharField()
-    other_matches = serializers.IntegerField(
-        help_text="Other customers sharing this number (the one with the latest job is shown)."
-    )
-    locations = CallerLocationOutputSerializer(many=True)
-    equipment = CallerEquipmentOutputSerializer(many=True)
-    last_visits = CallerVisitOutputSerializer(many=True, help_text="Newest first, at most 3.")
-    upcoming = CallerAppointmentOutputSerializer(many=True)
-    open_balance = serializers.DecimalField(max_digits=12, decimal_places=2)
-    overdue_invoices = serializers.IntegerField()
-    has_payment_method = serializers.BooleanField()
-    complaint = serializers.BooleanField()
-    do_not_service = serializers.BooleanField()
-    do_not_service_reason = serializers.CharField()
-    notes_for_agent = serializers.ListField(child=serializers.CharField())
 
 
 class CustomerViewSet(TenantReadOnlyViewSet):
@@ -334,32 +190,6 @@ class CustomerViewSet(TenantReadOnlyViewSet):
         return Response(output.data, status=201 if created else 200)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "phone", OpenApiTypes.STR, required=True, description="Any written form."
-            )
-        ],
-        responses={200: CallerContextOutputSerializer},
-        summary="The caller context for a phone number",
-        description=(
-            "What the phone agent knows about whoever calls from this number: names, "
-            "locations, equipment, last visits, upcoming appointments, balance, flags and "
-            "agent notes. Merged-away customers never answer; when several customers share the "
-            "number, the one with the most recent job is returned and `other_matches` counts "
-            "the rest. 404 for an unknown number, 400 for one that cannot be dialled."
-        ),
-    )
-    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
-    def lookup(self, request):
-        raw = request.query_params.get("phone", "")
-        phone_to_e164(raw, region=self.organization.country or "US")  # 400 when unusable
-        context = caller_context(organization=self.organization, phone=raw)
-        if context is None:
-            raise NotFound("No customer has this phone number.")
-        output = CallerContextOutputSerializer(context, context=self.get_serializer_context())
-        return Response(output.data)
-
-    @extend_schema(
         request=CustomerIntakeInputSerializer,
         responses={200: MatchListOutputSerializer},
         summary="Match candidates for a would-be customer",
@@ -416,159 +246,10 @@ class CustomerViewSet(TenantReadOnlyViewSet):
         if duplicate is None:
             raise NotFound("Not found.")  # the envelope of any missing object
         merge = merging.customer_merge(
-            survivor=survivor, duplicate=duplicate, actor=_actor(request)
+            survivor=survivor, duplicate=duplicate, actor=request_actor(request)
         )
         output = CustomerMergeOutputSerializer(merge, context=self.get_serializer_context())
         return Response(output.data, status=status.HTTP_201_CREATED)
-
-
-class CustomerMergeViewSet(TenantReadOnlyViewSet):
-    """Customer merges, newest first; each can be undone once, restoring the previous state."""
-
-    queryset = CustomerMerge.objects.all()
-    scope_family = "customers"
-    serializer_class = CustomerMergeOutputSerializer
-    filterset_class = CustomerMergeFilter
-
-    def get_base_queryset(self):
-        return selectors.customer_merge_list(organization=self.organization)
-
-    @extend_schema(
-        request=None,
-        responses={200: CustomerMergeOutputSerializer},
-        summary="Undo a merge",
-        description=(
-            "Moves the duplicate's rows back and restores the survivor's values. 409 when "
-            "already undone or when the survivor has since been merged into another customer."
-        ),
-    )
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
-    def undo(self, request, pk=None):
-        merge = self.get_object()
-        merging.customer_unmerge(merge=merge, actor=_actor(request))
-        merge.refresh_from_db()
-        return Response(self.get_serializer(merge).data)
-
-
-class ReviewCustomerSerializer(TenantModelSerializer):
-    phones = serializers.SerializerMethodField(help_text="E.164, primary first.")
-    emails = serializers.SerializerMethodField(help_text="Primary first.")
-    primary_address = serializers.SerializerMethodField(help_text="One line, or null.")
-
-    class Meta:
-        model = Customer
-        fields = ["id", "display_name", "phones", "emails", "primary_address", "merged_into"]
-        read_only_fields = fields
-
-    @staticmethod
-    def _values(customer: Customer, kind: str) -> list[str]:
-        return [c.value for c in customer.ordered_contacts if c.kind == kind]
-
-    def get_phones(self, customer: Customer) -> list[str]:
-        return self._values(customer, ContactPoint.Kind.PHONE)
-
-    def get_emails(self, customer: Customer) -> list[str]:
-        return self._values(customer, ContactPoint.Kind.EMAIL)
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_primary_address(self, customer: Customer) -> str | None:
-        locations = customer.ordered_locations
-        return locations[0].one_line if locations else None
-
-
-class DuplicateReviewOutputSerializer(TenantModelSerializer):
-    source = ReviewSourceField(read_only=True)
-    customer_a = ReviewCustomerSerializer(read_only=True, help_text="The older record.")
-    customer_b = ReviewCustomerSerializer(read_only=True)
-
-    class Meta:
-        model = DuplicateReview
-        fields = [
-            "id",
-            "status",
-            "probability",
-            "source",
-            "customer_a",
-            "customer_b",
-            "evidence",
-            "decided_by",
-            "decided_at",
-            "merge",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-
-class DuplicateReviewMergeInputSerializer(serializers.Serializer):
-    survivor = serializers.IntegerField(
-        min_value=1, required=False, help_text="Which of the two stays; the older by default."
-    )
-
-
-class DuplicateReviewPagination(DefaultCursorPagination):
-    ordering = ("-probability", "id")
-
-
-class DuplicateReviewViewSet(TenantReadOnlyViewSet):
-    """The duplicate review queue: likely duplicate pairs, most likely first, with the
-    matcher's evidence. Filter `?status=open` for what still needs a decision."""
-
-    queryset = DuplicateReview.objects.all()
-    scope_family = "customers"
-    serializer_class = DuplicateReviewOutputSerializer
-    filterset_class = DuplicateReviewFilter
-    pagination_class = DuplicateReviewPagination
-
-    def get_base_queryset(self):
-        return selectors.duplicate_review_list(organization=self.organization)
-
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        selectors.duplicate_review_customers_load(page if page is not None else [])
-        return page
-
-    def get_object(self):
-        review = super().get_object()
-        selectors.duplicate_review_customers_load([review])
-        return review
-
-    @extend_schema(
-        request=DuplicateReviewMergeInputSerializer,
-        responses={201: CustomerMergeOutputSerializer},
-        summary="Merge the pair",
-        description="Keeps the older record unless `survivor` names the other. 409 if decided.",
-    )
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
-    def merge(self, request, pk=None):
-        review = self.get_object()
-        data = DuplicateReviewMergeInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        survivor = None
-        if "survivor" in data.validated_data:
-            survivor = (
-                selectors.customer_list(organization=self.organization, include_merged=True)
-                .filter(pk=data.validated_data["survivor"])
-                .first()
-            )
-            if survivor is None:
-                raise NotFound("Not found.")  # the envelope of any missing object
-        merge = merging.duplicate_review_merge(
-            review=review, actor=_actor(request), survivor=survivor
-        )
-        output = CustomerMergeOutputSerializer(merge, context=self.get_serializer_context())
-        return Response(output.data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        request=None,
-        responses={200: DuplicateReviewOutputSerializer},
-        summary="Not the same person",
-        description="Remembered: batch dedupe never queues the pair again. 409 if decided.",
-    )
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
-    def dismiss(self, request, pk=None):
-        merging.duplicate_review_dismiss(review=self.get_object(), actor=_actor(request))
-        return Response(self.get_serializer(self.get_object()).data)
 
 
 class LocationOutputSerializer(TenantModelSerializer):

@@ -6,5 +6,5 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
-        # Registers the outbox handler of `message.sms` in every process (web, worker, beat).
-        from customers import messaging  # noqa: F401
+        # Registers the tasks that `customers.enqueue` sends by name in every process.
+        from customers import tasks  # noqa: F401

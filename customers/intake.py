@@ -27,10 +27,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.functions import Upper
 
+from customers import enqueue
+from customers.geocoding import ZipCentroidGeocoder
 from customers.hygiene.addresses import NormalizedAddress, address_normalize
 from customers.hygiene.emails import NormalizedEmail, email_normalize
-from customers.hygiene.names import name_parse, nickname_group
+from customers.hygiene.names import nickname_group
 from customers.hygiene.phones import NormalizedPhone, phone_normalize
+from customers.keys import customer_refresh_name_key, location_set_address
+from customers.locations import location_geocode
 from customers.matching import (
     MatchRecord,
     Place,
@@ -40,6 +44,7 @@ from customers.matching import (
     stored_record,
 )
 from customers.models import ContactPoint, Customer, ServiceLocation, Source
+from customers.reviews import duplicate_review_open
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.errors import ApplicationError
 from dispatchnode.core.outbox import outbox_emit
@@ -206,33 +211,6 @@ class IntakeResult:
         return self.decision != "attached"
 
 
-def location_set_address(location: ServiceLocation, address: NormalizedAddress) -> None:
-    """Copy a normalised address onto a location (not saved). The raw text is always kept."""
-    location.raw_address = address.raw or location.raw_address
-    location.street = address.street
-    location.unit = address.unit
-    location.city = address.city
-    location.state = address.state
-    location.postal_code = address.postal_code
-    location.components = {
-        **address.components,
-        "unit_id": address.unit_id,
-        "zip4": address.zip4,
-        "problems": list(address.problems),
-    }
-    location.match_key = address.match_key
-    location.street_key = address.street_key
-    location.needs_review = address.needs_review
-
-
-def customer_refresh_name_key(customer: Customer) -> None:
-    """Recompute the stored blocking key from the names (not saved)."""
-    person = name_parse(customer.first_name, customer.last_name)
-    if not (person.first or person.last) and customer.company_name:
-        person = name_parse(full=customer.company_name)
-    customer.name_key = (person.last_phonetic or person.last)[:40]
-
-
 def _clean_input(
     *, first_name: str, last_name: str, company_name: str, phone: str, email: str, region: str
 ) -> tuple[NormalizedPhone | None, NormalizedEmail | None]:
@@ -302,14 +280,10 @@ def _geocode_soon(location: ServiceLocation) -> None:
     """Position a new location: at once from the offline ZIP table (routing and the agent can
     use it straight away), and through the configured street-level provider after commit, in
     the background, when there is one."""
-    from customers.geocoding import ZipCentroidGeocoder
-    from customers.services import location_geocode
-    from customers.tasks import location_geocode_task
-
     if location.postal_code or location.city:
         location_geocode(location=location, geocoder=ZipCentroidGeocoder())
     if settings.GEOCODER != "zip":
-        transaction.on_commit(lambda: location_geocode_task.delay(location.pk))
+        transaction.on_commit(lambda: enqueue.task_send(enqueue.LOCATION_GEOCODE, location.pk))
 
 
 def intake_lock_keys(*, organization: Organization, candidate: MatchRecord) -> list[int]:
@@ -375,8 +349,6 @@ def customer_find_or_create(
     An address that cannot be parsed is kept as given and marked for review; an email that looks
     wrong is kept and flagged. Nothing the caller gave is dropped.
     """
-    from customers.merge import duplicate_review_open
-
     normalized_phone, normalized_email = _clean_input(
         first_name=first_name,
         last_name=last_name,

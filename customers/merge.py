@@ -1,4 +1,4 @@
-"""Merging duplicate customers, undoing a merge exactly, and the duplicate review queue.
+"""Merging duplicate customers, undoing a merge exactly, and merging a reviewed pair.
 
 A merge re-points every row that belongs to the duplicate (contacts, locations, notes, messages,
 jobs, calls, invoices, and any model added later with a foreign key to `Customer`) to the
@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from customers.keys import customer_refresh_name_key
 from customers.models import ContactPoint, Customer, CustomerMerge, DuplicateReview
-from dispatchnode.accounts.models import Organization, User
+from customers.reviews import duplicate_review_lock_open, probability_decimal
+from dispatchnode.accounts.models import User
 from dispatchnode.core.errors import ApplicationError, Conflict, NotFound
 from dispatchnode.core.outbox import outbox_emit
 
@@ -97,8 +98,6 @@ def _name_key_refreshed(customer: Customer, changed) -> list[str]:
     company_counts = "company_name" in changed and not (customer.first_name or customer.last_name)
     if not (person_changed or company_counts):
         return []
-    from customers.intake import customer_refresh_name_key
-
     customer_refresh_name_key(customer)
     return ["name_key"]
 
@@ -142,10 +141,6 @@ def merge_kept_counts(merge: CustomerMerge) -> dict[str, int]:
 def merge_undo_missing(merge: CustomerMerge) -> dict[str, list[int]]:
     """Moved rows the undo could not bring back (deleted or moved elsewhere since the merge)."""
     return merge.snapshot.get("undo", {}).get("missing", {})
-
-
-def _decimal(value: float | Decimal | None) -> Decimal | None:
-    return None if value is None else Decimal(str(value)).quantize(Decimal("0.001"))
 
 
 def _ids(values: Iterable[int]) -> list[int]:
@@ -306,7 +301,7 @@ def customer_merge(
         survivor=survivor,
         duplicate=duplicate,
         source=source,
-        probability=_decimal(probability),
+        probability=probability_decimal(probability),
         evidence=evidence or {},
         snapshot=snapshot,
         performed_by=actor,
@@ -434,84 +429,6 @@ def customer_unmerge(*, merge: CustomerMerge, actor: User | None = None) -> Cust
     return duplicate
 
 
-# --- The review queue -------------------------------------------------------------------------
-
-
-@transaction.atomic
-def duplicate_review_open(
-    *,
-    organization: Organization,
-    customer_a: Customer,
-    customer_b: Customer,
-    probability: float | Decimal,
-    evidence: dict,
-    source: str,
-) -> DuplicateReview | None:
-    """Queue a likely duplicate pair for a person, in either order.
-
-    Idempotent: an open row of the pair gets the new probability and evidence. A pair already
-    decided (dismissed or merged) is never reopened: None. Refuses the same customer twice, a
-    customer merged away (Conflict) and another organisation's customer (NotFound).
-    """
-    for customer in (customer_a, customer_b):
-        if customer.organization_id != organization.pk:
-            raise NotFound("Customer not found.")
-    if customer_a.pk == customer_b.pk:
-        raise Conflict("A customer cannot be a duplicate of itself.", code="review_same_customer")
-    merged_into = dict(  # from the database: the caller's objects may predate a merge
-        Customer.objects.filter(pk__in=[customer_a.pk, customer_b.pk]).values_list(
-            "pk", "merged_into_id"
-        )
-    )
-    for pk, survivor_id in sorted(merged_into.items()):
-        if survivor_id is not None:
-            raise Conflict(
-                f"Customer #{pk} is merged into #{survivor_id}.", code="review_customer_merged"
-            )
-    low, high = sorted((customer_a, customer_b), key=lambda c: c.pk)
-    pair = {"organization": organization, "customer_a": low, "customer_b": high}
-    values = {"probability": _decimal(probability), "evidence": evidence or {}}
-    review = DuplicateReview.objects.select_for_update().filter(**pair).first()
-    if review is None:
-        try:
-            with transaction.atomic():  # a concurrent opener of the same pair may win the insert
-                review = DuplicateReview(**pair, **values, source=source)
-                review.full_clean()
-                review.save()
-                return review
-        except IntegrityError:
-            review = DuplicateReview.objects.select_for_update().get(**pair)
-    if review.status != DuplicateReview.Status.OPEN:
-        return None
-    review.probability, review.evidence = values["probability"], values["evidence"]
-    review.full_clean()
-    review.save(update_fields=["probability", "evidence", "updated_at"])
-    return review
-
-
-def _lock_open_review(review: DuplicateReview) -> DuplicateReview:
-    review = DuplicateReview.objects.select_for_update().get(pk=review.pk)
-    if review.status != DuplicateReview.Status.OPEN:
-        raise Conflict(
-            f"This pair has already been decided ({review.get_status_display().lower()}).",
-            code="review_decided",
-        )
-    return review
-
-
-@transaction.atomic
-def duplicate_review_dismiss(
-    *, review: DuplicateReview, actor: User | None = None
-) -> DuplicateReview:
-    """ "Not the same person": remembered, so batch dedupe never queues the pair again."""
-    review = _lock_open_review(review)
-    review.status = DuplicateReview.Status.DISMISSED
-    review.decided_by = actor
-    review.decided_at = timezone.now()
-    review.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
-    return review
-
-
 @transaction.atomic
 def duplicate_review_merge(
     *, review: DuplicateReview, actor: User | None = None, survivor: Customer | None = None
@@ -519,7 +436,7 @@ def duplicate_review_merge(
     """Merge the pair; by default the older record (the lower id) survives. The review is
     marked merged and linked to the merge (by `customer_merge`, whatever path merges a pair)."""
     _lock_customers(review.customer_a, review.customer_b)  # customers first, as every merge
-    review = _lock_open_review(review)
+    review = duplicate_review_lock_open(review)
     pair = {review.customer_a_id: review.customer_a, review.customer_b_id: review.customer_b}
     survivor_id = review.customer_a_id if survivor is None else survivor.pk
     if survivor_id not in pair:
@@ -535,16 +452,4 @@ def duplicate_review_merge(
         actor=actor,
         probability=review.probability,
         evidence=review.evidence,
-    )
-
-
-def duplicate_pair_decided(*, organization: Organization, a_id: int, b_id: int) -> bool:
-    """Whether a person already decided this pair (dismissed or merged): batch dedupe skips it."""
-    low, high = sorted((a_id, b_id))
-    return (
-        DuplicateReview.objects.filter(
-            organization=organization, customer_a_id=low, customer_b_id=high
-        )
-        .exclude(status=DuplicateReview.Status.OPEN)
-        .exists()
     )

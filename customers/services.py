@@ -12,16 +12,14 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.dedupe import Progress
-from customers.geocoding import (
-    QUALITY_RANK,
-    GeocodeQuality,
-    Geocoder,
-    GeocodeResult,
-    geocoder_from_settings,
-)
+from customers import enqueue
+from customers.dedupe import Progress, dedupe_records
+from customers.intake import match_records_for
+from customers.keys import customer_refresh_name_key
 from customers.matching import compare
-from customers.models import Consent, ContactPoint, Customer, ServiceLocation
+from customers.merge import customer_merge
+from customers.models import Consent, ContactPoint, Customer, DuplicateReview
+from customers.reviews import duplicate_review_open
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.errors import ApplicationError
 from dispatchnode.core.models import BackgroundRun
@@ -30,78 +28,11 @@ from dispatchnode.core.runs import background_run_create
 
 logger = logging.getLogger(__name__)
 
-_GEOCODE_FIELDS = ["latitude", "longitude", "geocode_quality", "updated_at"]
-_SIX_PLACES = Decimal("0.000001")
-
-
-def _degrees(value: float) -> Decimal:
-    return Decimal(repr(value)).quantize(_SIX_PLACES)
-
-
-def location_geocode(
-    *, location: ServiceLocation, geocoder: Geocoder | None = None
-) -> ServiceLocation:
-    """Position a service location and record how good the position is.
-
-    A better or equal answer replaces the stored one; a worse one is ignored, so a rooftop
-    position is not traded for a ZIP centroid because a later provider knew less. When nothing
-    matches the address as it now stands, the old coordinates are kept for reference but the
-    quality becomes "none": nothing vouches for them any more.
-
-    The provider is asked outside any transaction (it may take seconds); the decision is made
-    on the row locked afresh, so two concurrent geocodes cannot overwrite a better result.
-    Provider trouble raises `ProviderError` (see `dispatchnode.core.http`).
-    """
-    geocoder = geocoder or geocoder_from_settings()
-    result = geocoder.geocode(
-        street=location.street,
-        city=location.city,
-        state=location.state,
-        postal_code=location.postal_code,
-    )
-    _location_apply_geocode(location=location, result=result)
-    return location
-
-
-@transaction.atomic
-def _location_apply_geocode(*, location: ServiceLocation, result: GeocodeResult | None) -> None:
-    current = (
-        ServiceLocation.objects.select_for_update()
-        .only("latitude", "longitude", "geocode_quality")
-        .get(pk=location.pk)
-    )
-    location.latitude, location.longitude = current.latitude, current.longitude
-    location.geocode_quality = current.geocode_quality
-    if result is None:
-        if current.geocode_quality == GeocodeQuality.NONE:
-            return
-        location.geocode_quality = GeocodeQuality.NONE
-    elif QUALITY_RANK[result.quality] < QUALITY_RANK[current.geocode_quality]:
-        logger.info(
-            "location %s (organisation %s): kept %s, %s answered only %s",
-            location.pk,
-            location.organization_id,
-            current.geocode_quality,
-            result.provider,
-            result.quality,
-        )
-        return
-    else:
-        location.latitude = _degrees(result.latitude)
-        location.longitude = _degrees(result.longitude)
-        location.geocode_quality = result.quality
-    location.clean_fields(
-        exclude=[f.name for f in ServiceLocation._meta.fields if f.name not in _GEOCODE_FIELDS]
-    )
-    location.save(update_fields=_GEOCODE_FIELDS)
-
 
 # --- matching keys and batch deduplication ------------------------------------------------------
 def customers_refresh_name_keys(*, organization) -> int:
     """Recompute every customer's stored blocking key (after an import or a bulk load that did
     not go through intake). Returns how many changed."""
-    from customers.intake import customer_refresh_name_key
-
     changed = []
     for customer in Customer.objects.filter(organization=organization).only(
         "pk", "first_name", "last_name", "company_name", "name_key"
@@ -139,11 +70,6 @@ def organization_dedupe(
     Each merge is its own transaction, so a failure half-way keeps what was done, and every
     merge can be undone from its record.
     """
-    from customers.dedupe import dedupe_records
-    from customers.intake import match_records_for
-    from customers.merge import customer_merge, duplicate_review_open
-    from customers.models import DuplicateReview
-
     load_started = time.perf_counter()
     stored = match_records_for(organization=organization)  # in id order: the oldest first
     ids, records = list(stored), list(stored.values())
@@ -245,10 +171,8 @@ def dedupe_run_start(*, organization: Organization, merge: bool = True, user=Non
 
 
 def _dedupe_run_enqueue(run_id: int) -> None:
-    from customers.tasks import organization_dedupe_task
-
     try:
-        organization_dedupe_task.delay(run_id)
+        enqueue.task_send(enqueue.ORGANIZATION_DEDUPE, run_id)
     except Exception as error:  # the broker is down: say so on the row instead of a stuck run
         logger.warning("dedupe run %s could not be queued: %s", run_id, error)
         now = timezone.now()

@@ -7,10 +7,12 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from customers import services
 from customers.geocoding import ZipCentroidGeocoder
+from customers.locations import location_geocode
 from customers.models import ServiceLocation
+from customers.services import dedupe_report_dict, organization_dedupe
 from dispatchnode.core.http import ProviderError
+from dispatchnode.core.models import BackgroundRun
 from dispatchnode.core.retry import retry_delay
 from dispatchnode.core.runs import (
     RUN_SOFT_TIME_LIMIT,
@@ -64,7 +66,7 @@ def location_geocode_task(self, location_id: int) -> None:
 def _location_geocode(task, location: ServiceLocation) -> None:
     location_id = location.pk
     try:
-        services.location_geocode(location=location)
+        location_geocode(location=location)
     except ProviderError as error:
         if not error.retryable:
             logger.warning(
@@ -82,7 +84,7 @@ def _location_geocode(task, location: ServiceLocation) -> None:
                 error.message,
                 task.request.retries,
             )
-            services.location_geocode(location=location, geocoder=ZipCentroidGeocoder())
+            location_geocode(location=location, geocoder=ZipCentroidGeocoder())
             return
         raise task.retry(
             exc=error, countdown=retry_countdown(error=error, retries=task.request.retries)
@@ -106,8 +108,6 @@ def organization_dedupe_task(self, run_id: int) -> None:
     nothing. Errors are recorded on the row, not raised: in inline mode the request that started
     the run still answers.
     """
-    from dispatchnode.core.models import BackgroundRun
-
     with tenant_unscoped("find the organisation of the run"):
         organization_id = (
             BackgroundRun.objects.filter(pk=run_id)
@@ -122,8 +122,6 @@ def organization_dedupe_task(self, run_id: int) -> None:
 
 
 def _organization_dedupe_run(run_id: int) -> None:
-    from customers.services import dedupe_report_dict, organization_dedupe
-
     run = background_run_claim(run_id=run_id)
     if run is None:
         logger.info("dedupe run %s is not queued (finished, running elsewhere or gone)", run_id)

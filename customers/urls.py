@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from customers import apis, apis_dedupe
+from customers import apis, apis_dedupe, apis_merges
 
 router = SimpleRouter()
 router.register("customers", apis.CustomerViewSet, basename="customer")
@@ -8,8 +8,10 @@ router.register("locations", apis.LocationViewSet, basename="location")
 router.register("equipment", apis.EquipmentViewSet, basename="equipment")
 router.register("customer-notes", apis.CustomerNoteViewSet, basename="customer-note")
 router.register("messages", apis.MessageViewSet, basename="message")
-router.register("customer-merges", apis.CustomerMergeViewSet, basename="customer-merge")
-router.register("duplicate-reviews", apis.DuplicateReviewViewSet, basename="duplicate-review")
+router.register("customer-merges", apis_merges.CustomerMergeViewSet, basename="customer-merge")
+router.register(
+    "duplicate-reviews", apis_merges.DuplicateReviewViewSet, basename="duplicate-review"
+)
 router.register("dedupe-runs", apis_dedupe.DedupeRunViewSet, basename="dedupe-run")
 
 urlpatterns = router.urls

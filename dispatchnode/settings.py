@@ -333,7 +333,7 @@ if GEOCODER_TIMEOUT <= 0:
     )
 
 # --- Outbound SMS ---------------------------------------------------------------------------
-# How customers.messaging sends texts: "twilio" (each organisation's own Twilio account, through
+# How integrations.messaging sends texts: "twilio" (each organisation's own Twilio account, through
 # the REST API) or "console" (one log line on `dispatchnode.sms`, marked sent; demos, development).
 SMS_BACKEND = env_str("SMS_BACKEND", "console" if DEBUG else "twilio").lower()
 if SMS_BACKEND not in {"twilio", "console"}:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from dispatchnode.core.admin_base import TenantAdmin, TenantTabularInline
+from dispatchnode.accounts.admin_base import TenantAdmin, TenantTabularInline
 from invoicing.models import Invoice, InvoiceLine, Payment, PriceBookItem
 
 

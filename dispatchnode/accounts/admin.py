@@ -12,6 +12,17 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.html import format_html
 
+from dispatchnode.accounts import admin_core  # noqa: F401  (registers the kernel's pages)
+from dispatchnode.accounts.admin_base import (
+    ADMIN_ROLES,
+    OWNER_ONLY,
+    ScopedChoicesMixin,
+    TenantAdmin,
+    TenantAdminForm,
+    TenantTabularInline,
+    admin_organization_ids,
+    may_act,
+)
 from dispatchnode.accounts.models import (
     SCOPE_FAMILIES,
     SCOPE_LEVELS,
@@ -22,16 +33,6 @@ from dispatchnode.accounts.models import (
     User,
 )
 from dispatchnode.accounts.services import api_token_revoke
-from dispatchnode.core.admin_base import (
-    ADMIN_ROLES,
-    OWNER_ONLY,
-    ScopedChoicesMixin,
-    TenantAdmin,
-    TenantAdminForm,
-    TenantTabularInline,
-    admin_organization_ids,
-    may_act,
-)
 
 # --- Organisation ---------------------------------------------------------------------------
 

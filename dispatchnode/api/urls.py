@@ -13,6 +13,9 @@ SCHEMA_READS = "the schema introspects every model's filters; it reads no tenant
 
 # Each module defines `router` (a SimpleRouter) and `urlpatterns = router.urls`.
 API_URLCONFS = ("customers.urls", "bookings.urls", "invoicing.urls")
+# Routes an app serves under another app's resource, included first: `customers/lookup/` (the
+# caller context, built by bookings) would otherwise be taken for a customer id.
+NESTED_URLCONFS = ("bookings.urls_callers",)
 
 urlpatterns = [
     path(
@@ -26,5 +29,5 @@ urlpatterns = [
         unscoped_view(SpectacularSwaggerView.as_view(url_name="api:schema"), SCHEMA_READS),
         name="docs",
     ),
-    *(path("", include(module)) for module in API_URLCONFS),
+    *(path("", include(module)) for module in NESTED_URLCONFS + API_URLCONFS),
 ]

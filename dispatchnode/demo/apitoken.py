@@ -10,14 +10,13 @@ from django.conf import settings
 
 from dispatchnode.accounts.models import ApiToken, Organization, User, hash_token_key
 from dispatchnode.accounts.services import IssuedToken, api_token_issue, api_token_revoke
+from dispatchnode.core.varfiles import demo_api_token_file
 from dispatchnode.demo import data
 from dispatchnode.demo.context import DemoSeedError
 
-TOKEN_FILE_NAME = "demo_api_token"  # noqa: S105 - a file name, not a secret
-
 
 def token_file() -> Path:
-    return Path(settings.VAR_DIR) / TOKEN_FILE_NAME
+    return demo_api_token_file()
 
 
 def _read_token_file() -> str:

@@ -327,7 +327,7 @@ def test_technicians_and_integrators_cannot_use_the_admin(staff_member, client_f
 
 
 def test_every_tenant_admin_uses_the_tenant_base():
-    from dispatchnode.core.admin_base import TenantAdmin
+    from dispatchnode.accounts.admin_base import TenantAdmin
 
     assert [
         m._meta.label for m in TENANT_ADMINS if not isinstance(admin.site._registry[m], TenantAdmin)

@@ -24,7 +24,7 @@ from bookings.models import (
     Skill,
     Technician,
 )
-from customers.merge import customer_merge, duplicate_review_open
+from customers.merge import customer_merge
 from customers.models import (
     ContactPoint,
     Customer,
@@ -35,6 +35,7 @@ from customers.models import (
     Message,
     ServiceLocation,
 )
+from customers.reviews import duplicate_review_open
 from dispatchnode.core.models import BackgroundRun
 from invoicing.models import Invoice, Payment, PriceBookItem
 from tests import factories

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from customers.merge import customer_merge, duplicate_review_open
+from customers.merge import customer_merge
 from customers.models import ContactPoint, Customer, CustomerMerge, CustomerNote, DuplicateReview
+from customers.reviews import duplicate_review_open
 from dispatchnode.core.models import OutboxEvent
 from tests import factories
 

@@ -15,7 +15,14 @@ from dispatchnode.api.serializers import TenantModelSerializer, TenantScopedRela
 from dispatchnode.core.models import TenantModel
 from tests import factories
 
-API_MODULES = ("customers.apis", "bookings.apis", "invoicing.apis", "dispatchnode.api.views")
+API_MODULES = (
+    "customers.apis",
+    "customers.apis_merges",
+    "bookings.apis",
+    "bookings.apis_callers",
+    "invoicing.apis",
+    "dispatchnode.api.views",
+)
 
 
 class EquipmentInput(TenantModelSerializer):

@@ -9,8 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from customers.intake import customer_find_or_create
-from customers.merge import customer_unmerge, duplicate_review_dismiss
+from customers.merge import customer_unmerge
 from customers.models import Customer, CustomerMerge, DuplicateReview
+from customers.reviews import duplicate_review_dismiss
 from customers.services import dedupe_run_start, organization_dedupe
 from customers.tasks import organization_dedupe_task
 

@@ -25,8 +25,8 @@ from customers.geocoding import (
     parse_nominatim,
     zip_info,
 )
+from customers.locations import location_geocode
 from customers.models import ServiceLocation
-from customers.services import location_geocode
 from customers.tasks import MAX_RETRY_COUNTDOWN, location_geocode_task, retry_countdown
 from dispatchnode.celery import app
 from dispatchnode.core.http import (

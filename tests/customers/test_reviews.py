@@ -8,15 +8,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from customers.merge import (
-    customer_merge,
-    customer_unmerge,
+from customers.merge import customer_merge, customer_unmerge, duplicate_review_merge
+from customers.models import CustomerMerge, CustomerNote, DuplicateReview
+from customers.reviews import (
     duplicate_pair_decided,
     duplicate_review_dismiss,
-    duplicate_review_merge,
     duplicate_review_open,
 )
-from customers.models import CustomerMerge, CustomerNote, DuplicateReview
 from dispatchnode.accounts.models import Membership
 from dispatchnode.core.errors import ApplicationError, Conflict, NotFound
 from tests import factories

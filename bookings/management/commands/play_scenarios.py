@@ -20,7 +20,7 @@ from bookings.voice.scenarios import (
     scenario_play,
 )
 from bookings.voice.simulator import CallSimulator, HttpTransport, LineCredentials, line_credentials
-from dispatchnode.demo.apitoken import token_file
+from dispatchnode.core.varfiles import demo_api_token_file
 
 DEFAULT_SCENARIOS = Path(settings.BASE_DIR) / "tests" / "voice" / "scenarios"
 
@@ -30,7 +30,7 @@ def demo_api_token() -> str:
     if settings.DEMO_API_TOKEN:
         return settings.DEMO_API_TOKEN
     try:
-        return token_file().read_text().strip()
+        return demo_api_token_file().read_text().strip()
     except OSError:
         return ""
 

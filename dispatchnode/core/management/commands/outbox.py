@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Min
 
-from dispatchnode.accounts.models import Organization
 from dispatchnode.core.models import OutboxDelivery, OutboxEvent
 from dispatchnode.core.outbox import outbox_backfill, outbox_replay, outbox_subscriber
 
@@ -48,10 +47,12 @@ class Command(BaseCommand):
         unrouted = OutboxEvent._base_manager.filter(routing=OutboxEvent.Routing.UNROUTED).count()
         self.stdout.write(f"Events with no subscriber (unrouted): {unrouted}")
 
-    def _organization(self, slug: str | None) -> Organization | None:
+    def _organization(self, slug: str | None):
         if not slug:
             return None
-        organization = Organization.objects.filter(slug=slug).first()
+        # The tenant root, as the kernel's models reference it: core stands below accounts.
+        organization_model = OutboxDelivery._meta.get_field("organization").related_model
+        organization = organization_model.objects.filter(slug=slug).first()
         if organization is None:
             raise CommandError(f"No organisation with the slug {slug!r}.")
         return organization

@@ -1,12 +1,16 @@
 """Admin for the shared kernel: the outbox (with replay), the per-organisation sequences and the
-record of background runs."""
+record of background runs.
+
+Kept here, not in `dispatchnode.core`: the pages are scoped by memberships (`admin_base`), and
+core stands below accounts. `dispatchnode.accounts.admin` imports this module, so Django's admin
+autodiscovery registers these pages with the others."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.utils.text import Truncator
 
-from dispatchnode.core.admin_base import ADMIN_ROLES, TenantAdmin, may_act
+from dispatchnode.accounts.admin_base import ADMIN_ROLES, TenantAdmin, may_act
 from dispatchnode.core.models import (
     BackgroundRun,
     OutboxDelivery,

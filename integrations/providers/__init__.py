@@ -1,0 +1,1 @@
+"""One package per vendor (docs/design.md, "Where things live")."""

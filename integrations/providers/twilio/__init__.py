@@ -1,0 +1,1 @@
+"""Twilio: the provider package (today, the Messages REST resource for outbound SMS)."""
