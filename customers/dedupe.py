@@ -161,13 +161,14 @@ class _PairJudge:
       person (FEBRL's corrupted duplicates; a spouse's name on the customer's account).
     """
 
-    def __init__(self, records, facts, *, model: MatchModel, contradiction: float):
+    def __init__(
+        self, records, facts, scored: np.ndarray, *, model: MatchModel, contradiction: float
+    ):
         self.records = records
         self.facts = facts  # (i, j) → flags, for the scored pairs that have any
+        self.scored = scored  # the scored pairs, encoded i * n + j, sorted: no facts, no flags
         self.model = model
         self.contradiction = contradiction
-        # The scored pairs, encoded i * n + j and sorted: one without facts has no flags.
-        self.scored = np.empty(0, dtype=np.int64)
 
     def flags(self, i: int, j: int) -> int:
         key = (i, j) if i < j else (j, i)
@@ -178,8 +179,9 @@ class _PairJudge:
             if at < len(self.scored) and self.scored[at] == code:
                 return 0
             a, b = self.records[key[0]], self.records[key[1]]
+            levels = compare_levels(a, b)
             known = pair_flags(
-                a, b, compare_levels(a, b), model=self.model, contradiction=self.contradiction
+                a, b, levels, probability_from_logit(logit(levels, self.model)), self.contradiction
             )
             self.facts[key] = known
         return known
@@ -196,31 +198,19 @@ class _PairJudge:
         return False
 
     def _explained(self, x: int, y: int, union: Sequence[int]) -> bool:
-        for z in union:
-            if z in (x, y):
-                continue
-            if self.flags(x, z) & _TIED and not self.flags(z, y) & (
-                _CONTRADICTED | _DIFFERENT_PEOPLE
-            ):
-                return True
-            if self.flags(y, z) & _TIED and not self.flags(z, x) & (
-                _CONTRADICTED | _DIFFERENT_PEOPLE
-            ):
-                return True
-        return False
+        """Whether a record of the union is tied to one of `x`, `y` and not apart from the other."""
+        return any(
+            z not in (x, y) and self.flags(tied, z) & _TIED and not self.flags(z, other) & _APART
+            for z in union
+            for tied, other in ((x, y), (y, x))
+        )
 
 
 def pair_flags(
-    a: MatchRecord,
-    b: MatchRecord,
-    levels: dict[str, str],
-    *,
-    model: MatchModel,
-    contradiction: float,
+    a: MatchRecord, b: MatchRecord, levels: dict[str, str], p: float, contradiction: float
 ) -> int:
-    flags = 0
-    if probability_from_logit(logit(levels, model)) < contradiction:
-        flags |= _CONTRADICTED
+    """What the clustering must know of a pair: contradicted, plainly two people, tied."""
+    flags = _CONTRADICTED if p < contradiction else 0
     if plainly_different_people(a, b, levels):
         flags |= _DIFFERENT_PEOPLE
     if identifier_tied(levels):
@@ -279,11 +269,7 @@ def dedupe_records(
         levels = compare_levels(records[i], records[j])
         p = probability_from_logit(logit(levels, model))
         allowed = auto_merge_allowed(levels)
-        flags = (_CONTRADICTED if p < contradiction else 0) | (
-            (_DIFFERENT_PEOPLE if plainly_different_people(records[i], records[j], levels) else 0)
-            | (_TIED if identifier_tied(levels) else 0)
-        )
-        if flags:
+        if flags := pair_flags(records[i], records[j], levels, p, contradiction):
             facts[(i, j)] = flags
         if not allowed and p >= auto_threshold:
             p = min(p, _just_below(auto_threshold))  # a person decides (see auto_merge_allowed)
@@ -297,8 +283,8 @@ def dedupe_records(
     stats["scoring_s"] = round(time.perf_counter() - started, 3)
     stats["held_for_review"] = held
 
-    judge = _PairJudge(records, facts, model=model, contradiction=contradiction)
-    judge.scored = pairs[:, 0] * len(records) + pairs[:, 1]  # sorted, as candidate_pairs gives
+    scored = pairs[:, 0] * len(records) + pairs[:, 1]  # sorted, as candidate_pairs gives them
+    judge = _PairJudge(records, facts, scored, model=model, contradiction=contradiction)
     started = time.perf_counter()
     clusters = _Clusters(len(records))
     strong = sorted(

@@ -625,16 +625,3 @@ def compare(a: MatchRecord, b: MatchRecord, *, model: MatchModel | None = None) 
         "blocks": sorted(key.split(":", 1)[0] for key in a.blocking_keys() & b.blocking_keys()),
     }
     return Comparison(levels=levels, probability=probability, evidence=evidence)
-
-
-def probability(a: MatchRecord, b: MatchRecord, *, model: MatchModel | None = None) -> float:
-    """The probability alone: the batch path's inner loop, without building evidence."""
-    return probability_from_logit(logit(compare_levels(a, b), model))
-
-
-def probability_and_policy(
-    a: MatchRecord, b: MatchRecord, *, model: MatchModel | None = None
-) -> tuple[float, bool]:
-    """The probability and whether the pair may be merged without a person."""
-    levels = compare_levels(a, b)
-    return probability_from_logit(logit(levels, model)), auto_merge_allowed(levels)
