@@ -249,33 +249,26 @@ class BookingStage:
         reach = f" at {speech.digits_spoken(number)}" if number else ""
         if unserved:
             asked = f"asked about their {unserved}, which we don't service"
-            if u.intent == "yes":
-                self._action(
-                    f"Call back {name or 'the caller'} at "
-                    f"{number or 'the number they called from'}: {asked}"
-                )
-                return twiml.goodbye(
-                    text=f"Okay. Someone from our office will call you back{reach}. {thanks}"
-                )
-            self._action(f"{name or 'Caller'} {asked} (declined a call back)")
-            return twiml.goodbye(text=f"Okay. {thanks}")
-        service = self._service(self.memory.service_type_id)
-        wanted = service.name if service is not None else "a visit"
+            callback_note, declined_note, purpose, parting = asked, asked, "", ""
+        else:
+            service = self._service(self.memory.service_type_id)
+            wanted = service.name if service is not None else "a visit"
+            callback_note = f"wants {wanted}; no offered time suited them"
+            declined_note = f"wanted {wanted} but booked no time"
+            purpose, parting = (
+                " to find a time",
+                "Whenever you'd like to book, just give us a call. ",
+            )
         if u.intent == "yes":
             self._action(
                 f"Call back {name or 'the caller'} at {number or 'the number they called from'}: "
-                f"wants {wanted}; no offered time suited them"
+                f"{callback_note}"
             )
             return twiml.goodbye(
-                text=f"Okay. Someone from our office will call you back{reach} to find a time. "
-                + thanks
+                text=f"Okay. Someone from our office will call you back{reach}{purpose}. {thanks}"
             )
-        self._action(
-            f"{name or 'Caller'} wanted {wanted} but booked no time (declined a call back)"
-        )
-        return twiml.goodbye(
-            text=f"Okay. Whenever you'd like to book, just give us a call. {thanks}"
-        )
+        self._action(f"{name or 'Caller'} {declined_note} (declined a call back)")
+        return twiml.goodbye(text=f"Okay. {parting}{thanks}")
 
     def _excluded(self) -> list[tuple[int, dt.datetime]]:
         """The (technician, start) pairs not to offer again in this call."""
