@@ -91,3 +91,14 @@ def scheduling_policy_for(*, organization: Organization) -> SchedulingPolicy:
 def technician_get(*, organization: Organization, pk: int) -> Technician | None:
     """One of the organisation's technicians, or None (another tenant's id looks missing)."""
     return Technician.objects.filter(organization=organization, pk=pk).first()
+
+
+def technician_for_user(*, organization: Organization | None, user) -> Technician | None:
+    """The active technician record a login is linked to in `organization`, or None."""
+    if organization is None or user is None or not user.is_authenticated:
+        return None
+    return (
+        Technician.objects.filter(organization=organization, user=user, is_active=True)
+        .order_by("id")
+        .first()
+    )

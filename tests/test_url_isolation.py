@@ -28,7 +28,18 @@ API = "api/v1/"
 
 # One line per non-admin pattern: route string → kind.
 CHECKS: dict[str, str] = {
-    "": "public",  # redirect to the admin login
+    "": "public",  # redirect to the user's own pages (or the login)
+    "accounts/login/": "platform",
+    "accounts/logout/": "platform",
+    "accounts/password_reset/": "platform",
+    "accounts/password_reset/done/": "platform",
+    "accounts/reset/<uidb64>/<token>/": "platform",
+    "accounts/reset/done/": "platform",
+    # HTML pages: every one is wrapped in office_view or technician_view
+    # (tests/web/test_access.py); "web-object" pages take an id and their own tests show that
+    # another organisation's id is a 404 like a missing one.
+    "dashboard/": "web-page",
+    "tech/": "web-page",
     "healthz": "public",
     API: "public",  # the resource index
     f"{API}schema/": "public",

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "dispatchnode.web"
+    label = "web"
+    verbose_name = "Dashboard and technician app"

@@ -1,0 +1,1 @@
+"""The office dashboard (`/dashboard/`): owners and dispatchers."""

@@ -1,0 +1,1 @@
+"""The technician app (`/tech/`): mobile-first, works on a weak signal."""
