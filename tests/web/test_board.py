@@ -297,3 +297,29 @@ def test_the_query_count_does_not_grow_with_the_day(
     with django_assert_max_num_queries(small):
         assert office_client.get(url, {"date": day.isoformat()}).status_code == 200
     assert small <= 15, small
+
+
+def test_without_javascript_the_move_form_answers_the_whole_page(office_client, org, shop):
+    service, (ana, _ben) = shop
+    day = _day(org)
+    job = _job(org, service)
+
+    response = office_client.post(
+        MOVE,
+        {"kind": "job", "id": job.pk, "technician": ana.pk, "start": f"{day}T13:00", "date": day},
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html
+    assert f"Booked {job.number} with Ana Tech" in html
+    assert Appointment.objects.get(job=job).start == _at(org, day, 13)
+
+
+def test_a_start_that_is_not_a_time_is_refused(office_client, org, shop):
+    service, (ana, _ben) = shop
+    job = _job(org, service)
+    response = _move(office_client, kind="job", id=job.pk, technician=ana.pk, start="soon")
+    assert response.status_code == 400
+    assert "“soon” is not a start time." in response.content.decode()
+    assert not Appointment.objects.exists()
