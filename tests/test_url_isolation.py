@@ -39,6 +39,9 @@ CHECKS: dict[str, str] = {
     # (tests/web/test_access.py); "web-object" pages take an id and their own tests show that
     # another organisation's id is a 404 like a missing one.
     "dashboard/": "web-page",
+    "dashboard/board/": "web-page",
+    "dashboard/board/poll/": "web-page",
+    "dashboard/board/move/": "web-object",  # tests/web/test_board.py: foreign ids are 404s
     "tech/": "web-page",
     "healthz": "public",
     API: "public",  # the resource index
