@@ -304,6 +304,11 @@ class Job(TenantModel):
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.STAFF)
     work_notes = models.TextField(blank=True)
     diagnostic_notes = models.TextField(blank=True)
+    signature = models.FileField(
+        upload_to="signatures/",
+        blank=True,
+        help_text="The customer's signature at completion (PNG).",
+    )
     customer_preference = models.CharField(
         max_length=200, blank=True, help_text='"Tuesday afternoon", "after 3"…'
     )

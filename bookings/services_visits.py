@@ -14,8 +14,8 @@ appointment, each in a short transaction. These are `atomic` but not durable, so
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -276,3 +276,38 @@ def _payload(appointment: Appointment) -> dict[str, Any]:
 
 def _actor_id(actor) -> int | None:
     return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+# --- completion (written by invoicing, above this layer) -------------------------------------
+
+
+class JobCompleter(Protocol):
+    def __call__(
+        self,
+        *,
+        job: Job,
+        notes: str = "",
+        diagnostic_notes: str = "",
+        lines: Iterable[tuple[Any, Any]] = (),
+        signature_png: str | bytes | None = None,
+        actor=None,
+    ) -> Job: ...
+
+
+_completer: JobCompleter | None = None
+
+
+def job_completer_register(completer: JobCompleter) -> JobCompleter:
+    """Make `completer` (`invoicing.services.job_complete`, registered by `invoicing.apps`) the
+    function the jobs API completes a job with: completing writes the invoice, which bookings
+    cannot import."""
+    global _completer
+    _completer = completer
+    return completer
+
+
+def job_complete_registered(**kwargs) -> Job:
+    """Complete a job through the registered completer (see `job_completer_register`)."""
+    if _completer is None:
+        raise ApplicationError("Job completion is not available.", code="not_available")
+    return _completer(**kwargs)

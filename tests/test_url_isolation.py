@@ -83,6 +83,7 @@ CHECKS: dict[str, str] = {
     f"{API}^jobs/$": "api-list",
     f"{API}^jobs/(?P<pk>[^/.]+)/$": "api-object",
     f"{API}^jobs/(?P<pk>[^/.]+)/book/$": "api-object",
+    f"{API}^jobs/(?P<pk>[^/.]+)/complete/$": "api-object",
     f"{API}^jobs/(?P<pk>[^/.]+)/slots/$": "api-object",
     f"{API}^appointments/$": "api-list",
     f"{API}^appointments/(?P<pk>[^/.]+)/$": "api-object",
