@@ -40,6 +40,13 @@ CHECKS: dict[str, str] = {
     # another organisation's id is a 404 like a missing one.
     "dashboard/": "web-page",
     "tech/": "web-page",
+    "tech/day/list/": "web-page",
+    "tech/visits/<int:pk>/": "web-object",  # tests/web/test_tech.py
+    "tech/visits/<int:pk>/en-route/": "web-object",
+    "tech/visits/<int:pk>/start/": "web-object",
+    "tech/visits/<int:pk>/complete/": "web-object",
+    "tech/sw.js": "public",  # the service worker's code; no tenant data
+    "tech/manifest.webmanifest": "public",
     "healthz": "public",
     API: "public",  # the resource index
     f"{API}schema/": "public",
