@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import struct
 import zlib
 from decimal import Decimal
@@ -157,8 +158,11 @@ def test_the_job_page_costs_the_same_with_more_history(
 ):
     visit = _visit(org, technician)
 
+    days_back = itertools.count(30)
+
     def add_history(n):
         for _ in range(n):
+            back = dt.timedelta(days=next(days_back))
             factories.EquipmentFactory(location=visit.job.location)
             factories.CustomerNoteFactory(customer=visit.job.customer)
             factories.PriceBookItemFactory(organization=org)
@@ -172,8 +176,8 @@ def test_the_job_page_costs_the_same_with_more_history(
                 organization=org,
                 job=old,
                 technician=technician,
-                start=_today_at(org, 1) - dt.timedelta(days=30 + _),
-                end=_today_at(org, 2) - dt.timedelta(days=30 + _),
+                start=_today_at(org, 1) - back,
+                end=_today_at(org, 2) - back,
                 status=Appointment.Status.COMPLETED,
             )
 
