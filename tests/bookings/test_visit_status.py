@@ -136,3 +136,33 @@ def test_a_failed_action_leaves_its_key_unused(visit):
         )
 
     assert VisitAction.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_key_sent_at_once_from_many_threads_applies_once(org):
+    # given: a visit, and eight copies of one tap arriving together (a phone retrying)
+    from tests.bookings.test_double_booking_race import race
+
+    technician = factories.TechnicianFactory(organization=org)
+    job = factories.JobFactory(organization=org, status=Job.Status.SCHEDULED)
+    factories.ContactPointFactory(customer=job.customer)
+    visit = factories.AppointmentFactory(organization=org, job=job, technician=technician)
+
+    def attempt(_i):
+        appointment = Appointment.objects.get(pk=visit.pk)
+        _action, replayed = visit_action_run(
+            technician=technician,
+            appointment=appointment,
+            key="same-key",
+            kind=VisitAction.Kind.EN_ROUTE,
+            perform=lambda: {"status": appointment_en_route(appointment=appointment).status},
+        )
+        return replayed
+
+    # when
+    outcomes, _seconds = race(8, attempt)
+
+    # then: one applied it, seven got its answer back, one text
+    assert sorted(outcomes, key=str) == [False] + [True] * 7
+    assert VisitAction.objects.count() == 1
+    assert Message.objects.filter(purpose="on_my_way").count() == 1
