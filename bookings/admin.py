@@ -18,6 +18,7 @@ from bookings.models import (
     Skill,
     Technician,
     TimeOff,
+    VisitAction,
     WorkingHours,
 )
 from bookings.services_calendar import technician_calendar_enable, technician_calendar_revoke
@@ -336,3 +337,14 @@ class CallTurnAdmin(TenantAdmin):
     list_filter = ("intent", "state")
     search_fields = ("=call__call_sid", "heard", "said")
     list_select_related = ("call",)
+
+
+@admin.register(VisitAction)
+class VisitActionAdmin(TenantAdmin):
+    """The technician app's taps, each applied once per idempotency key: read only."""
+
+    read_only = True
+    list_display = ("created_at", "technician", "kind", "appointment", "key")
+    list_filter = ("kind",)
+    search_fields = ("=key",)
+    list_select_related = ("technician", "appointment")

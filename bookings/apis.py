@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from bookings import selectors, services
+from bookings import selectors, services, services_visits
 from bookings.availability import slots_find, technician_free_intervals
 from bookings.filters import AppointmentFilter, CallFilter, JobFilter, ServiceTypeFilter
 from bookings.models import (
@@ -321,6 +321,29 @@ class BookInputSerializer(serializers.Serializer):
     start = AwareDateTimeField(help_text="A slot's `start`, with its UTC offset.")
 
 
+class CompleteLineInputSerializer(serializers.Serializer):
+    item = serializers.IntegerField(help_text="An active price book item's id.")
+    quantity = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="Above zero; at most two decimals."
+    )
+
+
+class CompleteInputSerializer(serializers.Serializer):
+    notes = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="The work performed."
+    )
+    diagnostic_notes = serializers.CharField(required=False, allow_blank=True, default="")
+    lines = CompleteLineInputSerializer(many=True, required=False, default=list)
+
+
+class CompletedJobOutputSerializer(JobOutputSerializer):
+    invoice = serializers.IntegerField(source="invoice.pk", help_text="The draft invoice's id.")
+
+    class Meta(JobOutputSerializer.Meta):
+        fields = [*JobOutputSerializer.Meta.fields, "invoice"]
+        read_only_fields = fields
+
+
 def _technician_or_404(organization, pk: int) -> Technician:
     technician = selectors.technician_get(organization=organization, pk=pk)
     if technician is None:
@@ -431,6 +454,34 @@ class JobViewSet(TenantReadOnlyViewSet):
         )
         output = AppointmentOutputSerializer(appointment, context=self.get_serializer_context())
         return Response(output.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=CompleteInputSerializer,
+        responses={200: CompletedJobOutputSerializer},
+        summary="Complete a job",
+        description=(
+            "Completes the job from any open state (office staff complete on a technician's "
+            "behalf): its open visits become completed, and `lines` (`[{item, quantity}]` from "
+            "the active price book) become a draft invoice whose id is `invoice`. 400 on "
+            "`lines` for an unknown or inactive item, another organisation's item or a quantity "
+            "that is not above zero; 409 when the job is closed, cancelled or completed."
+        ),
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def complete(self, request, pk=None):
+        job = self.get_object()
+        data = CompleteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        job = services_visits.job_complete_registered(
+            job=job,
+            notes=fields["notes"],
+            diagnostic_notes=fields["diagnostic_notes"],
+            lines=[(line["item"], line["quantity"]) for line in fields["lines"]],
+            actor=_actor(request),
+        )
+        output = CompletedJobOutputSerializer(job, context=self.get_serializer_context())
+        return Response(output.data)
 
 
 class RescheduleInputSerializer(serializers.Serializer):

@@ -304,6 +304,11 @@ class Job(TenantModel):
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.STAFF)
     work_notes = models.TextField(blank=True)
     diagnostic_notes = models.TextField(blank=True)
+    signature = models.FileField(
+        upload_to="signatures/",
+        blank=True,
+        help_text="The customer's signature at completion (PNG).",
+    )
     customer_preference = models.CharField(
         max_length=200, blank=True, help_text='"Tuesday afternoon", "after 3"…'
     )
@@ -488,3 +493,38 @@ class CallTurn(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.call_id}#{self.sequence}"
+
+
+class VisitAction(TenantModel):
+    """One tap of the technician app (On my way, Start, Complete), applied exactly once.
+
+    The app gives every tap an idempotency `key` and may send it several times on a weak signal;
+    the first request that carries a key applies it and stores the `result`, every later one gets
+    that result back without a second effect (`bookings.services_visits.visit_action_run`).
+    """
+
+    class Kind(models.TextChoices):
+        EN_ROUTE = "en_route", "On my way"
+        START = "start", "Start"
+        COMPLETE = "complete", "Complete"
+
+    technician = models.ForeignKey(
+        Technician, on_delete=models.CASCADE, related_name="visit_actions"
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="visit_actions"
+    )
+    key = models.CharField(max_length=64, help_text="The app's idempotency key (a UUID).")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "key"], name="bookings_visit_action_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

@@ -188,6 +188,8 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# Uploaded files (completion signatures); the default storage writes here.
+MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -260,7 +262,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # One component per shared choice set, wherever it is nested.
-    "ENUM_NAME_OVERRIDES": {"ServiceTypeKindEnum": "bookings.models.ServiceType.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "ServiceTypeKindEnum": "bookings.models.ServiceType.Kind",
+        "JobStatusEnum": "bookings.models.Job.Status",
+    },
     # Swagger UI's assets ship in drf-spectacular-sidecar: the docs work with no internet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

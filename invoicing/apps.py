@@ -11,3 +11,9 @@ class InvoicingConfig(AppConfig):
         from invoicing.selectors import CallerAccountReader
 
         caller_account_register(CallerAccountReader())
+
+        # The jobs API (bookings) completes a job through invoicing: completion writes the invoice.
+        from bookings.services_visits import job_completer_register
+        from invoicing.services import job_complete
+
+        job_completer_register(job_complete)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 
 from bookings.models import CATEGORY_CHOICES
 from dispatchnode.core.models import TenantModel
@@ -93,8 +94,9 @@ class Invoice(TenantModel):
             models.CheckConstraint(
                 condition=Q(amount_paid__gte=0), name="invoicing_invoice_paid_nonnegative"
             ),
+            # Rounded to cents: SQLite adds decimals as floats (39.98 + 3.30 ≠ 43.28 there).
             models.CheckConstraint(
-                condition=Q(total=F("subtotal") + F("tax_total")),
+                condition=Q(total=Round(F("subtotal") + F("tax_total"), 2)),
                 name="invoicing_invoice_total_adds_up",
             ),
         ]

@@ -20,6 +20,7 @@ from bookings.models import (
     Skill,
     Technician,
     TimeOff,
+    VisitAction,
     WorkingHours,
 )
 from customers.merge import customer_merge
@@ -314,6 +315,18 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
         lambda: (timezone.now() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     )
     end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(hours=2))
+
+
+class VisitActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VisitAction
+
+    appointment = factory.SubFactory(AppointmentFactory)
+    organization = factory.SelfAttribute("appointment.organization")
+    technician = factory.SelfAttribute("appointment.technician")
+    key = factory.Sequence(lambda n: f"00000000-0000-4000-8000-{n:012d}")
+    kind = "en_route"
+    result = factory.LazyFunction(lambda: {"status": "en_route"})
 
 
 class CallSessionFactory(factory.django.DjangoModelFactory):

@@ -43,6 +43,13 @@ CHECKS: dict[str, str] = {
     "dashboard/board/poll/": "web-page",
     "dashboard/board/move/": "web-object",  # tests/web/test_board.py: foreign ids are 404s
     "tech/": "web-page",
+    "tech/day/list/": "web-page",
+    "tech/visits/<int:pk>/": "web-object",  # tests/web/test_tech.py
+    "tech/visits/<int:pk>/en-route/": "web-object",
+    "tech/visits/<int:pk>/start/": "web-object",
+    "tech/visits/<int:pk>/complete/": "web-object",
+    "tech/sw.js": "public",  # the service worker's code; no tenant data
+    "tech/manifest.webmanifest": "public",
     "healthz": "public",
     API: "public",  # the resource index
     f"{API}schema/": "public",
@@ -86,6 +93,7 @@ CHECKS: dict[str, str] = {
     f"{API}^jobs/$": "api-list",
     f"{API}^jobs/(?P<pk>[^/.]+)/$": "api-object",
     f"{API}^jobs/(?P<pk>[^/.]+)/book/$": "api-object",
+    f"{API}^jobs/(?P<pk>[^/.]+)/complete/$": "api-object",
     f"{API}^jobs/(?P<pk>[^/.]+)/slots/$": "api-object",
     f"{API}^appointments/$": "api-list",
     f"{API}^appointments/(?P<pk>[^/.]+)/$": "api-object",

@@ -14,7 +14,7 @@ from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from bookings.models import CallSession, CallTurn
+from bookings.models import CallSession, CallTurn, VisitAction
 from customers.models import Message
 from dispatchnode.accounts.models import ApiToken, Organization, User
 from dispatchnode.accounts.services import api_token_issue
@@ -49,6 +49,7 @@ NOT_ADDABLE = {
     Message,
     CallSession,
     CallTurn,
+    VisitAction,
 }
 
 

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.urls import reverse
 
-from bookings.models import CallTurn, Job
+from bookings.models import CallTurn, Job, VisitAction
 from customers.models import ContactPoint, Customer, Message, ServiceLocation
 from dispatchnode.accounts.models import ApiToken, Membership, Organization, PhoneNumber
 from dispatchnode.core.models import (
@@ -30,6 +30,7 @@ CHANGED_ONLY_BY_SUPERUSERS = {
     Sequence,
     Message,
     CallTurn,
+    VisitAction,
     PhoneNumber,
 }
 TENANT_ADMINS = [m for m in REGISTERED if issubclass(m, TenantModel)]
