@@ -39,6 +39,20 @@ CHECKS: dict[str, str] = {
     # (tests/web/test_access.py); "web-object" pages take an id and their own tests show that
     # another organisation's id is a 404 like a missing one.
     "dashboard/": "web-page",
+    # office pages (tests/web/test_calls.py, test_customers_pages.py, test_duplicates_page.py,
+    # test_jobs_page.py)
+    "dashboard/calls/": "web-page",
+    "dashboard/calls/<int:pk>/": "web-object",
+    "dashboard/callbacks/": "web-page",
+    "dashboard/callbacks/<int:pk>/claim/": "web-object",
+    "dashboard/callbacks/<int:pk>/close/": "web-object",
+    "dashboard/customers/": "web-page",
+    "dashboard/customers/<int:pk>/": "web-object",
+    "dashboard/merges/<int:pk>/undo/": "web-object",
+    "dashboard/duplicates/": "web-page",
+    "dashboard/duplicates/<int:pk>/merge/": "web-object",
+    "dashboard/duplicates/<int:pk>/dismiss/": "web-object",
+    "dashboard/jobs/<int:pk>/": "web-object",
     "tech/": "web-page",
     "healthz": "public",
     API: "public",  # the resource index
