@@ -190,7 +190,7 @@ def test_the_queue_lists_leads_hottest_first_with_what_they_wanted(org, office_c
     assert html.index(f'id="callback-{hot.pk}"') < html.index(f'id="callback-{warm.pk}"')
     assert html.index(f'id="callback-{warm.pk}"') < html.index(f'id="callback-{cold.pk}"')
     assert "Hot Lead" in html
-    assert "+15125550142" in html
+    assert "(512) 555-0142" in html
     assert "wants AC repair" in html
 
 

@@ -94,7 +94,7 @@ def test_the_customer_page_shows_everything_about_the_customer(org, office_clien
     html = office_client.get(f"/dashboard/customers/{ana.pk}/").content.decode()
     for text in (
         "Ana Reyes",
-        "+15125550142",
+        "(512) 555-0142",
         "12 OAK ST",
         "4321",
         "Friendly dog",

@@ -40,7 +40,7 @@ def test_open_pairs_side_by_side_with_the_evidence_most_likely_first(org, office
     for text in (
         "Bill Smith",
         "William Smith",
-        "+15125550142",
+        "(512) 555-0142",
         "12 OAK ST",
         "95% likely",
         "nickname",
