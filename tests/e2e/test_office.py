@@ -126,3 +126,70 @@ def test_a_dispatcher_finds_a_customer_by_phone_and_opens_their_page(
     WebDriverWait(phone, 10).until(ec.url_to_be(f"{live_server.url}/dashboard/customers/{ana.pk}/"))
     assert "Ana Reyes" in phone.find_element(By.TAG_NAME, "h1").text
     screenshot(phone, "customer-390")
+
+
+def test_two_dispatchers_and_one_call_back_and_a_duplicate_merged_in_one_click(
+    make_browser, live_server
+):
+    first = factories.MembershipFactory(
+        role=Membership.Role.DISPATCHER, user__first_name="Dana", user__last_name="Fox"
+    )
+    org = first.organization
+    second = factories.MembershipFactory(organization=org, role=Membership.Role.DISPATCHER)
+    caller = factories.CustomerFactory(organization=org, first_name="Luis", last_name="Ortega")
+    call = factories.CallSessionFactory(
+        organization=org,
+        customer=caller,
+        outcome=CallSession.Outcome.NO_BOOKING,
+        lead_score=70,
+        ended_at=timezone.now(),
+        action_items=["Call back Luis at +15125550177: wants a water heater install"],
+        summary="Luis Ortega asked for a water heater install; no offered time suited him.",
+    )
+    factories.CallTurnFactory(
+        call=call,
+        sequence=1,
+        heard="I need a new water heater",
+        said="I can help with that. Can I have your address?",
+    )
+    factories.CallTurnFactory(
+        call=call,
+        sequence=2,
+        heard="None of those times work",
+        said="Would you like someone from our office to call you back?",
+    )
+    callback = callback_open_for_call(call)
+    a = factories.CustomerFactory(organization=org, first_name="Bill", last_name="Smith")
+    b = factories.CustomerFactory(organization=org, first_name="William", last_name="Smith")
+    for c in (a, b):
+        factories.ContactPointFactory(customer=c, value="+15125550142")
+        factories.ServiceLocationFactory(customer=c, street="77 ELM ST")
+    review = factories.DuplicateReviewFactory(organization=org, customer_a=a, customer_b=b)
+
+    one, two = make_browser(), make_browser(width=390, height=844, mobile=True)
+    sign_in(one, live_server, first.user, next_path="/dashboard/callbacks/")
+    sign_in(two, live_server, second.user, next_path="/dashboard/callbacks/")
+    one.find_element(By.CSS_SELECTOR, f"#callback-{callback.pk} button.primary").click()
+    WebDriverWait(one, 10).until(
+        ec.text_to_be_present_in_element((By.ID, f"callback-{callback.pk}"), "You have this one")
+    )
+    screenshot(one, "callbacks")
+    two.find_element(By.CSS_SELECTOR, f"#callback-{callback.pk} button.primary").click()
+    WebDriverWait(two, 10).until(
+        ec.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, ".messages"), "Dana Fox already has this call back"
+        )
+    )
+    screenshot(two, "callbacks-390")
+
+    one.get(f"{live_server.url}/dashboard/calls/{call.pk}/")
+    assert "None of those times work" in one.find_element(By.ID, "main").text
+    screenshot(one, "call")
+
+    one.get(f"{live_server.url}/dashboard/duplicates/")
+    screenshot(one, "duplicates")
+    one.find_element(By.CSS_SELECTOR, f"#review-{review.pk} button.primary").click()
+    WebDriverWait(one, 10).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".messages"), "Merged #")
+    )
+    assert "No possible duplicates to review" in one.find_element(By.ID, "main").text
