@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from bookings.calendar_feed import calendar_feed_url
 from bookings.models import (
     Appointment,
+    Callback,
     CallSession,
     CallTurn,
     Holiday,
@@ -348,3 +349,16 @@ class VisitActionAdmin(TenantAdmin):
     list_filter = ("kind",)
     search_fields = ("=key",)
     list_select_related = ("technician", "appointment")
+
+
+@admin.register(Callback)
+class CallbackAdmin(TenantAdmin):
+    """The call-back queue; opened when a call ends, claimed and closed on the dashboard
+    (`/dashboard/callbacks/`); here the office may correct a row or queue a call by hand."""
+
+    list_display = ("call", "status", "claimed_by", "claimed_at", "outcome", "closed_at")
+    list_filter = ("status", "outcome")
+    search_fields = ("call__from_number", "reason", "note")
+    list_select_related = ("call", "claimed_by")
+    date_hierarchy = "created_at"
+    readonly_fields = ("claimed_at", "closed_at")

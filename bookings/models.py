@@ -528,3 +528,38 @@ class VisitAction(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+
+class Callback(TenantModel):
+    """A call that ended unbooked with a "call back" action item: the office's queue of leads
+    to ring back (`bookings.services_callbacks`). One per call; a dispatcher claims it, then
+    closes it with what happened."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLAIMED = "claimed", "Claimed"
+        CLOSED = "closed", "Closed"
+
+    class Outcome(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        NO_ANSWER = "no_answer", "No answer"
+        NOT_INTERESTED = "not_interested", "Not interested"
+        OTHER = "other", "Other"
+
+    call = models.OneToOneField(CallSession, on_delete=models.CASCADE, related_name="callback")
+    reason = models.CharField(max_length=500, blank=True, help_text="The call-back action item.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    claimed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return f"Call back {self.call_id} ({self.status})"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from bookings.models import (
     Appointment,
+    Callback,
     CallSession,
     CallTurn,
     Holiday,
@@ -426,3 +427,18 @@ class BackgroundRunFactory(factory.django.DjangoModelFactory):
     result = factory.LazyFunction(
         lambda: {"customers": 6, "clusters": 1, "merged": 1, "queued": 1, "merges": [], "stats": {}}
     )
+
+
+class CallbackFactory(factory.django.DjangoModelFactory):
+    """An open call back of an unbooked call."""
+
+    class Meta:
+        model = Callback
+
+    call = factory.SubFactory(
+        CallSessionFactory,
+        outcome="no_booking",
+        action_items=["Call back: the caller did not book"],
+    )
+    organization = factory.SelfAttribute("call.organization")
+    reason = "Call back: the caller did not book"

@@ -42,6 +42,20 @@ CHECKS: dict[str, str] = {
     "dashboard/board/": "web-page",
     "dashboard/board/poll/": "web-page",
     "dashboard/board/move/": "web-object",  # tests/web/test_board.py: foreign ids are 404s
+    # office pages (tests/web/test_calls.py, test_customers_pages.py, test_duplicates_page.py,
+    # test_jobs_page.py)
+    "dashboard/calls/": "web-page",
+    "dashboard/calls/<int:pk>/": "web-object",
+    "dashboard/callbacks/": "web-page",
+    "dashboard/callbacks/<int:pk>/claim/": "web-object",
+    "dashboard/callbacks/<int:pk>/close/": "web-object",
+    "dashboard/customers/": "web-page",
+    "dashboard/customers/<int:pk>/": "web-object",
+    "dashboard/merges/<int:pk>/undo/": "web-object",
+    "dashboard/duplicates/": "web-page",
+    "dashboard/duplicates/<int:pk>/merge/": "web-object",
+    "dashboard/duplicates/<int:pk>/dismiss/": "web-object",
+    "dashboard/jobs/<int:pk>/": "web-object",
     "tech/": "web-page",
     "tech/day/list/": "web-page",
     "tech/visits/<int:pk>/": "web-object",  # tests/web/test_tech.py

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bookings.models import CallSession, CallTurn
+from bookings.services_callbacks import callback_open_for_call
 from bookings.voice import twiml
 from bookings.voice.brain import Brain
 from bookings.voice.dialogue import Dialogue
@@ -447,6 +448,8 @@ def call_status_record(
         call_wrap_up(call, service=Dialogue(call).service_chosen())
     _call_check(call)
     call.save()
+    if status in FINAL_CALL_STATUSES:
+        callback_open_for_call(call)
     return call
 
 

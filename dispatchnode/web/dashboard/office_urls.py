@@ -1,7 +1,21 @@
+"""The office dashboard (`/dashboard/`): owners and dispatchers."""
+
 from django.urls import path
 
-from dispatchnode.web.dashboard import today
+from dispatchnode.web.dashboard import calls, customers, jobs, today
 
 urlpatterns = [
     path("", today.today, name="home"),
+    path("calls/", calls.call_list, name="calls"),
+    path("calls/<int:pk>/", calls.call_detail, name="call"),
+    path("callbacks/", calls.callback_list, name="callbacks"),
+    path("callbacks/<int:pk>/claim/", calls.callback_claim, name="callback-claim"),
+    path("callbacks/<int:pk>/close/", calls.callback_close, name="callback-close"),
+    path("customers/", customers.customer_search, name="customers"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer"),
+    path("merges/<int:pk>/undo/", customers.merge_undo, name="merge-undo"),
+    path("duplicates/", customers.duplicate_list, name="duplicates"),
+    path("duplicates/<int:pk>/merge/", customers.duplicate_merge, name="duplicate-merge"),
+    path("duplicates/<int:pk>/dismiss/", customers.duplicate_dismiss, name="duplicate-dismiss"),
+    path("jobs/<int:pk>/", jobs.job_detail, name="job"),
 ]

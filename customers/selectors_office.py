@@ -1,0 +1,119 @@
+"""Reads for the office dashboard's customer pages: search, the customer 360 and the duplicate
+review queue. Each loads what its page renders in a fixed number of queries."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q
+
+from customers.models import (
+    Customer,
+    CustomerMerge,
+    CustomerNote,
+    DuplicateReview,
+    Equipment,
+    Message,
+    ServiceLocation,
+)
+from customers.selectors import (
+    customer_list,
+    customers_search,
+    duplicate_review_customers_load,
+    duplicate_review_list,
+)
+from dispatchnode.accounts.models import Organization
+
+SEARCH_LIMIT = 50
+TIMELINE_LIMIT = 50
+
+
+def customer_search_results(*, organization: Organization, text: str) -> list[Customer]:
+    """Customers matching `text` (a phone number in any written form, a name or an address;
+    see `customers_search`), with phones, emails and primary location loaded."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    queryset = customers_search(
+        customer_list(organization=organization),
+        text=text,
+        region=organization.country or "US",
+    ).prefetch_related(
+        Prefetch(
+            "locations",
+            queryset=ServiceLocation.objects.order_by("-is_primary", "id"),
+            to_attr="ordered_locations",
+        )
+    )
+    return list(queryset.order_by("last_name", "first_name", "id")[:SEARCH_LIMIT])
+
+
+def customer_profile(*, organization: Organization, pk: int) -> Customer | None:
+    """One customer (merged-away ones too, so old links still open) with contacts, locations
+    with their equipment, and notes loaded."""
+    return (
+        customer_list(organization=organization, include_merged=True)
+        .filter(pk=pk)
+        .select_related("merged_into")
+        .prefetch_related(
+            Prefetch(
+                "locations",
+                queryset=ServiceLocation.objects.order_by("-is_primary", "id").prefetch_related(
+                    Prefetch("equipment", queryset=Equipment.objects.order_by("id"))
+                ),
+                to_attr="ordered_locations",
+            ),
+            Prefetch(
+                "notes",
+                queryset=CustomerNote.objects.select_related("author").order_by("-created_at"),
+                to_attr="ordered_notes",
+            ),
+        )
+        .first()
+    )
+
+
+def customer_messages(*, organization: Organization, customer: Customer) -> list[Message]:
+    """The customer's latest messages, newest first."""
+    return list(
+        Message.objects.filter(organization=organization, customer=customer).order_by(
+            "-created_at", "-id"
+        )[:TIMELINE_LIMIT]
+    )
+
+
+def customer_merges(*, organization: Organization, customer: Customer) -> list[CustomerMerge]:
+    """Merges this customer took part in (as survivor or duplicate), newest first."""
+    return list(
+        CustomerMerge.objects.filter(organization=organization)
+        .filter(Q(survivor=customer) | Q(duplicate=customer))
+        .select_related("survivor", "duplicate", "performed_by", "undone_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def customer_merge_get(*, organization: Organization, pk: int) -> CustomerMerge | None:
+    return (
+        CustomerMerge.objects.filter(organization=organization, pk=pk)
+        .select_related("survivor", "duplicate")
+        .first()
+    )
+
+
+def open_duplicate_reviews(*, organization: Organization, limit: int = 50) -> list[DuplicateReview]:
+    """Open reviews, most likely first, both customers' contacts and locations loaded."""
+    reviews = list(
+        duplicate_review_list(organization=organization)
+        .filter(status=DuplicateReview.Status.OPEN)
+        .order_by("-probability", "id")[:limit]
+    )
+    duplicate_review_customers_load(reviews)
+    return reviews
+
+
+def open_duplicate_review_count(*, organization: Organization) -> int:
+    return DuplicateReview.objects.filter(
+        organization=organization, status=DuplicateReview.Status.OPEN
+    ).count()
+
+
+def duplicate_review_get(*, organization: Organization, pk: int) -> DuplicateReview | None:
+    return duplicate_review_list(organization=organization).filter(pk=pk).first()
