@@ -506,7 +506,8 @@ def test_command_prints_the_logins_and_the_token(db, demo_settings, monkeypatch)
     text = out.getvalue()
     key = token_file().read_text().strip()
     assert "Demo Heating & Air is ready." in text
-    assert "Dashboard: http://127.0.0.1:8123/admin/   login: owner / demo" in text
+    assert "Dashboard: http://127.0.0.1:8123/dashboard/   login: dispatcher / demo" in text
+    assert "Technician app: http://127.0.0.1:8123/tech/   login: tech1" in text
     assert f"API token: {key}" in text
     assert f'curl -H "Authorization: Token {key}" http://127.0.0.1:8123/api/v1/customers/' in text
     assert "Customers: 3 new of 3 planned." in text
@@ -518,7 +519,7 @@ def test_command_uses_the_public_base_url(db, demo_settings):
 
     call_command("seed_demo", "--customers", "0", stdout=out)
 
-    assert "Dashboard: https://demo.dispatchnode.example.com/admin/" in out.getvalue()
+    assert "Dashboard: https://demo.dispatchnode.example.com/dashboard/" in out.getvalue()
 
 
 @pytest.mark.parametrize(

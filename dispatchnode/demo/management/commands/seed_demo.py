@@ -51,9 +51,13 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"{data.ORG_NAME} is ready."))
         self.stdout.write(
-            f"  Dashboard: {base}/admin/   login: owner / {settings.DEMO_PASSWORD}   "
-            "(also dispatcher, tech1 … tech6)"
+            f"  Dashboard: {base}/dashboard/   login: dispatcher / {settings.DEMO_PASSWORD}   "
+            "(also owner)"
         )
+        self.stdout.write(
+            f"  Technician app: {base}/tech/   login: tech1 … tech6 / {settings.DEMO_PASSWORD}"
+        )
+        self.stdout.write(f"  Admin:     {base}/admin/   login: owner")
         self.stdout.write(f"  Phone:     {data.ORG_TWILIO_NUMBER}")
         self.stdout.write(f"  API token: {key}")
         self.stdout.write(
