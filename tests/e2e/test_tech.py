@@ -113,11 +113,14 @@ def _until(predicate, timeout=15):
     WebDriverWait(None, timeout, poll_frequency=0.2).until(lambda _: predicate())
 
 
-def test_a_technician_works_a_visit_and_completes_it_offline(phone_browser, live_server):
+def test_a_technician_works_a_visit_and_completes_it_offline(
+    phone_browser, make_browser, live_server
+):
     driver = phone_browser
     org = factories.OrganizationFactory(name="Demo Heating & Air")
     tina, visits, part = _day(org)
     visit = visits[0]
+    dispatcher = factories.MembershipFactory(organization=org, role=Membership.Role.DISPATCHER)
 
     # given: Tina signs in and sees her day
     sign_in(driver, live_server, tina.user, next_path="/tech/")
@@ -128,8 +131,15 @@ def test_a_technician_works_a_visit_and_completes_it_offline(phone_browser, live
     screenshot(driver, "tech-day")
 
     # when: On my way from the day page, then Start on the job page
+    driver.execute_script("window.__beforeTap = true;")
     _tap(driver, f'[data-visit="{visit.pk}"] form[data-queue=en_route] button')
     _until(lambda: Appointment.objects.get(pk=visit.pk).status == Appointment.Status.EN_ROUTE)
+    # the app reloads the day once its queue is empty: wait for that before moving on
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && window.__beforeTap === undefined"
+        )
+    )
     driver.get(f"{live_server.url}/tech/visits/{visit.pk}/")
     WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "complete")))
     screenshot(driver, "tech-job")
@@ -183,11 +193,23 @@ def test_a_technician_works_a_visit_and_completes_it_offline(phone_browser, live
     assert "Completion saved on this phone" in driver.find_element(By.ID, "complete").text
     assert Job.objects.get(pk=visit.job_id).status == Job.Status.IN_PROGRESS
 
+    # and: a dispatcher watches the board
+    board = make_browser()
+    sign_in(board, live_server, dispatcher.user, next_path="/dashboard/board/")
+    block = f'article.visit[data-id="{visit.pk}"]'
+    WebDriverWait(board, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, block)))
+    assert "st-in_progress" in board.find_element(By.CSS_SELECTOR, block).get_attribute("class")
+    board.execute_script("window.__noReload = true;")
+
     # when: the signal comes back
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)
 
-    # then: the completion is sent once
+    # then: the completion is sent once, and the board shows it within 3 s, without a reload
     _until(lambda: Job.objects.get(pk=visit.job_id).status == Job.Status.COMPLETED)
+    WebDriverWait(board, 3, poll_frequency=0.1).until(
+        lambda b: "st-completed" in b.find_element(By.CSS_SELECTOR, block).get_attribute("class")
+    )
+    assert board.execute_script("return window.__noReload === true")
     WebDriverWait(driver, 15).until(
         ec.invisibility_of_element_located((By.CSS_SELECTOR, "[data-queue-banner]"))
     )
