@@ -134,6 +134,20 @@ def customers_search(
     return queryset.filter(matches)
 
 
+def customers_by_phone_text(
+    queryset: QuerySet[Customer], *, text: str, region: str = "US"
+) -> QuerySet[Customer] | None:
+    """When `text` is a whole phone number in any written form, the customers with that number
+    (one indexed lookup of its E.164 form); None when it is not a phone number."""
+    if not _looks_like_phone(text):
+        return None
+    try:
+        e164 = phone_to_e164(text, region=region)
+    except InvalidPhoneNumber:
+        return None
+    return customers_with_phone(queryset, e164=e164)
+
+
 def location_list(*, organization: Organization) -> QuerySet[ServiceLocation]:
     return ServiceLocation.objects.filter(organization=organization)
 

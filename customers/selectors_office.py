@@ -16,6 +16,7 @@ from customers.models import (
 )
 from customers.selectors import (
     customer_list,
+    customers_by_phone_text,
     customers_search,
     duplicate_review_customers_load,
     duplicate_review_list,
@@ -28,15 +29,19 @@ TIMELINE_LIMIT = 50
 
 def customer_search_results(*, organization: Organization, text: str) -> list[Customer]:
     """Customers matching `text` (a phone number in any written form, a name or an address;
-    see `customers_search`), with phones, emails and primary location loaded."""
+    see `customers_search`), with phones, emails and primary location loaded.
+
+    A whole phone number is looked up by its E.164 form first (an index lookup, however large
+    the base); only when nobody has it does the free-text search look for its digits."""
     text = (text or "").strip()
     if not text:
         return []
-    queryset = customers_search(
-        customer_list(organization=organization),
-        text=text,
-        region=organization.country or "US",
-    ).prefetch_related(
+    customers = customer_list(organization=organization)
+    region = organization.country or "US"
+    queryset = customers_by_phone_text(customers, text=text, region=region)
+    if queryset is None or not queryset.exists():
+        queryset = customers_search(customers, text=text, region=region)
+    queryset = queryset.prefetch_related(
         Prefetch(
             "locations",
             queryset=ServiceLocation.objects.order_by("-is_primary", "id"),

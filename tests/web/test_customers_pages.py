@@ -35,6 +35,20 @@ def test_search_finds_a_customer_by_a_phone_typed_any_way(org, office_client, ty
     assert "Bob Stone" not in html
 
 
+def test_a_whole_phone_number_finds_its_holder_only(org, office_client):
+    # given: Ana has the number; Cy's two numbers hold its parts (312-555-0142 and
+    # 737-512-1234), so a search for the parts as words would find him too
+    ana = _customer(org)
+    cy = _customer(org, first="Cy", last="Hale", phone="+13125550142", street="9 ELM ST")
+    factories.ContactPointFactory(customer=cy, value="+17375121234", is_primary=False)
+    html = office_client.get("/dashboard/customers/", {"q": "(512) 555-0142"}).content.decode()
+    assert f"/dashboard/customers/{ana.pk}/" in html
+    assert f"/dashboard/customers/{cy.pk}/" not in html
+    # and: a number nobody has falls back to the digits in any field
+    partial = office_client.get("/dashboard/customers/", {"q": "555-0142"}).content.decode()
+    assert f"/dashboard/customers/{cy.pk}/" in partial
+
+
 def test_search_by_name_and_by_address(org, office_client):
     ana = _customer(org)
     bob = _customer(org, first="Bob", last="Stone", phone="+15125550999", street="9 ELM ST")
