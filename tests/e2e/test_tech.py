@@ -206,8 +206,14 @@ def test_a_technician_works_a_visit_and_completes_it_offline(
 
     # then: the completion is sent once, and the board shows it within 3 s, without a reload
     _until(lambda: Job.objects.get(pk=visit.job_id).status == Job.Status.COMPLETED)
+    # (read in one script: the poll may swap the block between a find and a read)
     WebDriverWait(board, 3, poll_frequency=0.1).until(
-        lambda b: "st-completed" in b.find_element(By.CSS_SELECTOR, block).get_attribute("class")
+        lambda b: (
+            "st-completed"
+            in b.execute_script(
+                "return document.querySelector(arguments[0])?.className || ''", block
+            )
+        )
     )
     assert board.execute_script("return window.__noReload === true")
     WebDriverWait(driver, 15).until(
