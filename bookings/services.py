@@ -43,7 +43,7 @@ from customers.models import Customer, ServiceLocation
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.errors import ApplicationError, Conflict, NotFound
 from dispatchnode.core.models import Sequence
-from dispatchnode.core.outbox import outbox_emit
+from dispatchnode.core.outbox import event_actor, outbox_emit
 from dispatchnode.core.services import sequence_next
 
 JOB_NUMBER_PREFIX = "J-"
@@ -157,7 +157,7 @@ def job_create(
             "service_type": service_type.pk,
             "priority": job.priority,
             "source": job.source,
-            "actor": _actor_id(actor),
+            "actor": event_actor(actor),
         },
         aggregate=job,
     )
@@ -235,7 +235,7 @@ def _book(
     outbox_emit(
         organization=job.organization,
         topic="appointment.booked",
-        payload={**_appointment_payload(appointment), "actor": _actor_id(actor)},
+        payload={**appointment_event_payload(appointment), "actor": event_actor(actor)},
         aggregate=appointment,
     )
     return appointment
@@ -292,7 +292,7 @@ def _reschedule(
             code="not_reschedulable",
         )
     _check_job_bookable(job)
-    before = _appointment_payload(appointment)
+    before = appointment_event_payload(appointment)
     # The visit being moved blocks nothing: the slot engine ignores the job's own visits, and
     # the row is updated in place, so its old interval is free once this commits.
     end = start + _duration(job)
@@ -310,7 +310,7 @@ def _reschedule(
         organization=job.organization,
         topic="appointment.rescheduled",
         payload={
-            **_appointment_payload(appointment),
+            **appointment_event_payload(appointment),
             "previous": {
                 key: before[key]
                 for key in (
@@ -321,7 +321,7 @@ def _reschedule(
                     "arrival_window_end",
                 )
             },
-            "actor": _actor_id(actor),
+            "actor": event_actor(actor),
         },
         aggregate=appointment,
     )
@@ -391,10 +391,10 @@ def appointment_cancel(
         organization=job.organization,
         topic="appointment.cancelled",
         payload={
-            **_appointment_payload(appointment),
+            **appointment_event_payload(appointment),
             "reason": reason,
             "job_cancelled": cancel_job,
-            "actor": _actor_id(actor),
+            "actor": event_actor(actor),
         },
         aggregate=appointment,
     )
@@ -558,7 +558,8 @@ def _slot_taken(
     )
 
 
-def _appointment_payload(appointment: Appointment) -> dict[str, Any]:
+def appointment_event_payload(appointment: Appointment) -> dict[str, Any]:
+    """What every appointment event says of the visit (times in the organisation's zone)."""
     tz = appointment.job.organization.tzinfo
 
     def iso(value: dt.datetime | None) -> str | None:
@@ -575,7 +576,3 @@ def _appointment_payload(appointment: Appointment) -> dict[str, Any]:
         "arrival_window_end": iso(appointment.arrival_window_end),
         "status": appointment.status,
     }
-
-
-def _actor_id(actor) -> int | None:
-    return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None

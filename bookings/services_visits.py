@@ -21,11 +21,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings.models import Appointment, Job, Technician, VisitAction
-from bookings.rules import JOB_TRANSITIONS, job_transition_check
+from bookings.rules import (
+    APPOINTMENT_CANCELLABLE_STATUSES,
+    APPOINTMENT_RESCHEDULABLE_STATUSES,
+    JOB_TRANSITIONS,
+    job_transition_check,
+)
+from bookings.services import appointment_event_payload
 from customers.messaging import sms_queue
 from customers.models import ContactPoint
 from dispatchnode.core.errors import ApplicationError, Conflict, NotFound
-from dispatchnode.core.outbox import outbox_emit
+from dispatchnode.core.outbox import event_actor, outbox_emit
 
 _A = Appointment.Status
 _J = Job.Status
@@ -57,7 +63,7 @@ def appointment_en_route(
         job = _lock(appointment)
         if appointment.status == _A.EN_ROUTE:
             return appointment
-        if appointment.status not in (_A.SCHEDULED, _A.DISPATCHED):
+        if appointment.status not in APPOINTMENT_RESCHEDULABLE_STATUSES:  # not left yet
             raise _past(appointment, "set on the way")
         job_status_advance(job, to=_J.EN_ROUTE)
         appointment.status = _A.EN_ROUTE
@@ -70,7 +76,7 @@ def appointment_en_route(
             payload={
                 **_payload(appointment),
                 "eta": eta.isoformat() if eta else None,
-                "actor": _actor_id(actor),
+                "actor": event_actor(actor),
             },
             aggregate=appointment,
         )
@@ -89,7 +95,7 @@ def appointment_start(
         job = _lock(appointment)
         if appointment.status == _A.IN_PROGRESS:
             return appointment
-        if appointment.status not in (_A.SCHEDULED, _A.DISPATCHED, _A.EN_ROUTE):
+        if appointment.status not in APPOINTMENT_CANCELLABLE_STATUSES:  # work not started
             raise _past(appointment, "started")
         job_status_advance(job, to=_J.IN_PROGRESS)
         appointment.status = _A.IN_PROGRESS
@@ -98,7 +104,7 @@ def appointment_start(
         outbox_emit(
             organization=job.organization,
             topic="appointment.started",
-            payload={**_payload(appointment), "actor": _actor_id(actor)},
+            payload={**_payload(appointment), "actor": event_actor(actor)},
             aggregate=appointment,
         )
     return appointment
@@ -156,7 +162,7 @@ def visit_action_run(
 
 def _lock(appointment: Appointment) -> Job:
     """Lock technician, job and appointment (the booking order) and refresh them in place."""
-    Technician.objects.select_for_update().filter(pk=appointment.technician_id).first()
+    technician = Technician.objects.select_for_update().get(pk=appointment.technician_id)
     job = (
         Job.objects.select_for_update(of=("self",))
         .select_related("organization", "customer")
@@ -164,6 +170,7 @@ def _lock(appointment: Appointment) -> Job:
     )
     appointment.refresh_from_db(from_queryset=Appointment.objects.select_for_update())
     appointment.job = job
+    appointment.technician = technician
     return job
 
 
@@ -225,7 +232,7 @@ def _text_eta(appointment: Appointment, *, job: Job, eta) -> None:
     if not phone:
         return
     organization = job.organization
-    technician = Technician.objects.get(pk=appointment.technician_id)
+    technician = appointment.technician
     if eta is not None:
         local = eta.astimezone(organization.tzinfo)
         when = f", arriving about {local:%I:%M %p}".replace(" 0", " ")
@@ -263,19 +270,10 @@ def _payload(appointment: Appointment) -> dict[str, Any]:
         return value.astimezone(tz).isoformat() if value is not None else None
 
     return {
-        "appointment": appointment.pk,
-        "job": appointment.job_id,
-        "customer": appointment.job.customer_id,
-        "technician": appointment.technician_id,
-        "status": appointment.status,
-        "start": iso(appointment.start),
+        **appointment_event_payload(appointment),
         "en_route_at": iso(appointment.en_route_at),
         "started_at": iso(appointment.started_at),
     }
-
-
-def _actor_id(actor) -> int | None:
-    return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 # --- completion (written by invoicing, above this layer) -------------------------------------

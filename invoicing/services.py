@@ -22,8 +22,7 @@ from bookings.models import Appointment, Job
 from bookings.rules import APPOINTMENT_OPEN_STATUSES
 from bookings.services_visits import job_status_advance
 from dispatchnode.core.errors import Conflict
-from dispatchnode.core.models import Sequence
-from dispatchnode.core.outbox import outbox_emit
+from dispatchnode.core.outbox import event_actor, outbox_emit
 from dispatchnode.core.services import sequence_next
 from invoicing.models import Invoice, InvoiceLine, PriceBookItem
 
@@ -115,7 +114,7 @@ def job_complete(
                 "invoice_number": invoice.number,
                 "total": str(invoice.total),
                 "appointments": [visit.pk for visit in visits],
-                "actor": actor.pk if getattr(actor, "is_authenticated", False) else None,
+                "actor": event_actor(actor),
             },
             aggregate=job,
         )
@@ -198,7 +197,6 @@ def _signature_parse(signature: str | bytes | None) -> ContentFile | None:
 
 
 def _invoice_number(*, organization, now: dt.datetime) -> str:
-    Sequence.objects.get_or_create(organization=organization, name="invoice")
     value = sequence_next(organization=organization, name="invoice")
     year = now.astimezone(organization.tzinfo).year
     return f"{INVOICE_NUMBER_PREFIX}-{year}-{value:06d}"

@@ -118,6 +118,12 @@ def outbox_subscriber(key: str) -> Subscriber | None:
 # --- Emit -----------------------------------------------------------------------------------
 
 
+def event_actor(actor) -> int | None:
+    """The id of the signed-in user who acted, for an event's `actor`; None for the system, an
+    anonymous request or an API token."""
+    return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
 def outbox_emit(
     *,
     organization,
