@@ -26,23 +26,10 @@ from bookings.selectors_board import (
 from bookings.services import SlotTaken, appointment_book, appointment_reschedule
 from dispatchnode.core.errors import ApplicationError
 from dispatchnode.web.access import office_view
+from dispatchnode.web.days import day_parse, local_today
 
 FRAGMENT = "dashboard/board_fragment.html"
 PAGE = "dashboard/board.html"
-
-
-def _today(request) -> dt.date:
-    return timezone.now().astimezone(request.organization.tzinfo).date()
-
-
-def _parse_day(request, raw: str | None) -> tuple[dt.date, str]:
-    """The day asked for, or today with a message saying why the asked-for one was not used."""
-    if not raw:
-        return _today(request), ""
-    try:
-        return dt.date.fromisoformat(raw), ""
-    except ValueError:
-        return _today(request), f"“{raw}” is not a date (use YYYY-MM-DD); showing today."
 
 
 def _context(request, day: dt.date, **extra) -> dict:
@@ -64,7 +51,7 @@ def _context(request, day: dt.date, **extra) -> dict:
         "nav": "board",
         "board": board,
         "day": day,
-        "today": _today(request),
+        "today": local_today(request.organization),
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1),
         **extra,
@@ -78,7 +65,7 @@ def _is_fragment(request) -> bool:
 @require_safe
 @office_view
 def board(request):
-    day, date_error = _parse_day(request, request.GET.get("date"))
+    day, date_error = day_parse(request.organization, request.GET.get("date"))
     status = 400 if date_error else 200
     return render(request, PAGE, _context(request, day, date_error=date_error), status=status)
 
@@ -87,7 +74,7 @@ def board(request):
 @office_view
 def poll(request):
     """204 while the board of the day is as the browser has it (`v`); the board otherwise."""
-    day, _ = _parse_day(request, request.GET.get("date"))
+    day, _ = day_parse(request.organization, request.GET.get("date"))
     version = board_version(organization=request.organization, day=day)
     if request.GET.get("v") == version:
         return HttpResponse(status=204)
@@ -118,7 +105,7 @@ def move(request):
     """Book an unassigned job (`kind=job`) or move a visit (`kind=appointment`) to a technician
     and start. Answers the board, with what happened or why not (409/400 with alternatives)."""
     organization = request.organization
-    day, _ = _parse_day(request, request.POST.get("date"))
+    day, _ = day_parse(request.organization, request.POST.get("date"))
     kind = request.POST.get("kind")
     pk = _int(request.POST.get("id"))
     if kind == "job":

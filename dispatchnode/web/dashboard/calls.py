@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from bookings import selectors_office as office
@@ -13,13 +12,14 @@ from bookings import services_callbacks
 from bookings.models import Callback
 from dispatchnode.core.errors import ApplicationError
 from dispatchnode.web.access import office_view
+from dispatchnode.web.days import local_today
 
 
 @require_safe
 @office_view
 def call_list(request):
     org = request.organization
-    today = timezone.localdate(timezone=org.tzinfo)
+    today = local_today(org)
     calls = office.calls_on_local_day(organization=org, day=today)
     return render(
         request,
@@ -50,7 +50,7 @@ def call_detail(request, pk: int):
 @office_view
 def callback_list(request):
     org = request.organization
-    today = timezone.localdate(timezone=org.tzinfo)
+    today = local_today(org)
     return render(
         request,
         "dashboard/callbacks.html",

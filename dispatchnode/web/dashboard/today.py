@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from bookings import selectors_office as office
 from customers import selectors_office as customers_office
 from dispatchnode.web.access import office_view
 from dispatchnode.web.dashboard import charts
+from dispatchnode.web.days import local_today
 from invoicing import selectors_office as invoicing_office
 
 
@@ -17,7 +17,7 @@ from invoicing import selectors_office as invoicing_office
 @office_view
 def today(request):
     org = request.organization
-    day = timezone.localdate(timezone=org.tzinfo)
+    day = local_today(org)
     return render(
         request,
         "dashboard/today.html",

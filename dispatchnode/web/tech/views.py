@@ -22,15 +22,16 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from bookings import selectors
 from bookings.models import Appointment, VisitAction
+from bookings.rules import APPOINTMENT_OPEN_STATUSES
 from bookings.services_visits import appointment_en_route, appointment_start, visit_action_run
 from dispatchnode.core.errors import ApplicationError
 from dispatchnode.web.access import technician_view
+from dispatchnode.web.days import day_parse, local_today
 from invoicing.selectors import price_book_item_list
 from invoicing.services import job_complete
 
@@ -38,18 +39,11 @@ STATIC = Path(__file__).resolve().parents[1] / "static" / "web"
 BLANK_LINES = 3
 
 
-def _today(request) -> dt.date:
-    return timezone.now().astimezone(request.organization.tzinfo).date()
-
-
 def _day_from(request) -> dt.date:
-    raw = request.GET.get("date", "")
-    if raw:
-        try:
-            return dt.date.fromisoformat(raw)
-        except ValueError:
-            messages.error(request, f"{raw!r} is not a date (use YYYY-MM-DD); showing today.")
-    return _today(request)
+    day, problem = day_parse(request.organization, request.GET.get("date"))
+    if problem:
+        messages.error(request, problem)
+    return day
 
 
 def _day_context(request, day: dt.date) -> dict:
@@ -60,7 +54,7 @@ def _day_context(request, day: dt.date) -> dict:
     )
     return {
         "day": day,
-        "is_today": day == _today(request),
+        "is_today": day == local_today(request.organization),
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1),
         "visits": visits,
@@ -121,13 +115,7 @@ def _visit_page(request, visit: Appointment, *, form=None, errors=None, status=2
             "errors": errors or {},
             "key": uuid.uuid4(),
             "maps_url": _maps_url(visit),
-            "completable": visit.status
-            in (
-                Appointment.Status.SCHEDULED,
-                Appointment.Status.DISPATCHED,
-                Appointment.Status.EN_ROUTE,
-                Appointment.Status.IN_PROGRESS,
-            ),
+            "completable": visit.status in APPOINTMENT_OPEN_STATUSES,
         },
         status=status,
     )
