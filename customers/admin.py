@@ -4,7 +4,6 @@ tenant-scoped through `TenantAdmin`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -34,6 +33,7 @@ from customers.models import (
     ServiceLocation,
 )
 from customers.reviews import duplicate_review_dismiss
+from customers.selectors_office import CustomerCard, customer_card, evidence_rows
 from customers.services import consent_mirror_sync
 from dispatchnode.accounts.admin_base import (
     TenantAdmin,
@@ -450,58 +450,11 @@ class CustomerMergeAdmin(TenantAdmin):
             self.message_user(request, message, messages.WARNING)
 
 
-@dataclass(frozen=True)
-class CustomerCard:
-    """One side of the review page."""
-
-    customer: Customer
-    phones: list[str]
-    emails: list[str]
-    addresses: list[str]
-    job_count: int
-
-
-@dataclass(frozen=True)
-class EvidenceRow:
-    field: str
-    a: str
-    b: str
-    score: float | None
-    how: str
-
-
-def evidence_rows(evidence: dict) -> list[EvidenceRow]:
-    """The matcher's per-field evidence as table rows, by field name (PostgreSQL's jsonb does
-    not keep the matcher's key order); tolerant of parts it did not send."""
-    fields = evidence.get("fields") if isinstance(evidence, dict) else None
-    rows = []
-    for name, item in sorted((fields or {}).items()):
-        item = item if isinstance(item, dict) else {}
-        score = item.get("score")
-        rows.append(
-            EvidenceRow(
-                field=name.replace("_", " "),
-                a=str(item.get("a") or ""),
-                b=str(item.get("b") or ""),
-                score=score if isinstance(score, int | float) else None,
-                how=str(item.get("how") or ""),
-            )
-        )
-    return rows
-
-
-def _contact_values(customer: Customer, kind: str) -> list[str]:
-    return [contact.value for contact in customer.ordered_contacts if contact.kind == kind]
-
-
 def _cards(review: DuplicateReview) -> list[CustomerCard]:
     selectors.duplicate_review_customers_load([review])
     return [
-        CustomerCard(
-            customer=customer,
-            phones=_contact_values(customer, ContactPoint.Kind.PHONE),
-            emails=_contact_values(customer, ContactPoint.Kind.EMAIL),
-            addresses=[location.one_line for location in customer.ordered_locations],
+        customer_card(
+            customer,
             # Through the reverse relation: bookings (above customers) owns the jobs.
             job_count=customer.jobs.filter(organization=review.organization).count(),
         )

@@ -1,11 +1,15 @@
 """Reads for the office dashboard's customer pages: search, the customer 360 and the duplicate
-review queue. Each loads what its page renders in a fixed number of queries."""
+review queue (whose side-by-side cards and evidence rows the admin's review page shows too).
+Each loads what its page renders in a fixed number of queries."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q
 
 from customers.models import (
+    ContactPoint,
     Customer,
     CustomerMerge,
     CustomerNote,
@@ -25,6 +29,59 @@ from dispatchnode.accounts.models import Organization
 
 SEARCH_LIMIT = 50
 TIMELINE_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    """One side of a duplicate review: what a person compares."""
+
+    customer: Customer
+    phones: list[str]
+    emails: list[str]
+    addresses: list[str]
+    job_count: int
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    field: str
+    a: str
+    b: str
+    score: float | None
+    how: str
+
+
+def evidence_rows(evidence: dict) -> list[EvidenceRow]:
+    """The matcher's per-field evidence as table rows, by field name (PostgreSQL's jsonb does
+    not keep the matcher's key order); tolerant of parts it did not send."""
+    fields = evidence.get("fields") if isinstance(evidence, dict) else None
+    rows = []
+    for name, item in sorted((fields or {}).items()):
+        item = item if isinstance(item, dict) else {}
+        score = item.get("score")
+        rows.append(
+            EvidenceRow(
+                field=name.replace("_", " "),
+                a=str(item.get("a") or ""),
+                b=str(item.get("b") or ""),
+                score=score if isinstance(score, int | float) else None,
+                how=str(item.get("how") or ""),
+            )
+        )
+    return rows
+
+
+def customer_card(customer: Customer, *, job_count: int) -> CustomerCard:
+    """The card of a customer loaded by `duplicate_review_customers_load` (ordered contacts and
+    locations)."""
+    contacts = customer.ordered_contacts
+    return CustomerCard(
+        customer=customer,
+        phones=[c.value for c in contacts if c.kind == ContactPoint.Kind.PHONE],
+        emails=[c.value for c in contacts if c.kind == ContactPoint.Kind.EMAIL],
+        addresses=[location.one_line for location in customer.ordered_locations],
+        job_count=job_count,
+    )
 
 
 def customer_search_results(*, organization: Organization, text: str) -> list[Customer]:

@@ -7,17 +7,16 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from bookings import selectors_office as bookings_office
 from customers import merge as merging
 from customers import reviews
 from customers import selectors_office as office
-from customers.admin import EvidenceRow, evidence_rows
-from customers.models import ContactPoint, Customer, DuplicateReview
+from customers.models import DuplicateReview
 from dispatchnode.core.errors import ApplicationError
 from dispatchnode.web.access import office_view
+from dispatchnode.web.days import local_today
 from invoicing import selectors as invoicing
 from invoicing import selectors_office as invoicing_office
 
@@ -41,7 +40,7 @@ def customer_detail(request, pk: int):
     customer = office.customer_profile(organization=org, pk=pk)
     if customer is None:
         raise Http404("No such customer.")
-    today = timezone.localdate(timezone=org.tzinfo)
+    today = local_today(org)
     return render(
         request,
         "dashboard/customer.html",
@@ -80,31 +79,11 @@ def merge_undo(request, pk: int):
 
 
 @dataclass(frozen=True)
-class Side:
-    customer: Customer
-    phones: list[str]
-    emails: list[str]
-    addresses: list[str]
-    job_count: int
-
-
-@dataclass(frozen=True)
 class ReviewCard:
     review: DuplicateReview
-    a: Side
-    b: Side
-    evidence: list[EvidenceRow]
-
-
-def _side(customer: Customer, job_counts: dict[int, int]) -> Side:
-    contacts = customer.ordered_contacts
-    return Side(
-        customer=customer,
-        phones=[c.value for c in contacts if c.kind == ContactPoint.Kind.PHONE],
-        emails=[c.value for c in contacts if c.kind == ContactPoint.Kind.EMAIL],
-        addresses=[location.one_line for location in customer.ordered_locations],
-        job_count=job_counts.get(customer.pk, 0),
-    )
+    a: office.CustomerCard
+    b: office.CustomerCard
+    evidence: list[office.EvidenceRow]
 
 
 @require_safe
@@ -117,9 +96,9 @@ def duplicate_list(request):
     cards = [
         ReviewCard(
             review=r,
-            a=_side(r.customer_a, job_counts),
-            b=_side(r.customer_b, job_counts),
-            evidence=evidence_rows(r.evidence),
+            a=office.customer_card(r.customer_a, job_count=job_counts.get(r.customer_a_id, 0)),
+            b=office.customer_card(r.customer_b, job_count=job_counts.get(r.customer_b_id, 0)),
+            evidence=office.evidence_rows(r.evidence),
         )
         for r in open_reviews
     ]
