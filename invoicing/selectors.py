@@ -16,7 +16,7 @@ from customers.models import Customer
 from dispatchnode.accounts.models import Organization
 from invoicing.models import Invoice, InvoiceLine, Payment, PriceBookItem
 
-OPEN_INVOICE_STATUSES = (Invoice.Status.OPEN, Invoice.Status.PARTIALLY_PAID)
+OPEN_INVOICE_STATUSES = (Invoice.Status.SENT, Invoice.Status.PARTIALLY_PAID)
 
 
 def invoice_list(*, organization: Organization) -> QuerySet[Invoice]:
