@@ -56,6 +56,15 @@ CHECKS: dict[str, str] = {
     "dashboard/duplicates/<int:pk>/merge/": "web-object",
     "dashboard/duplicates/<int:pk>/dismiss/": "web-object",
     "dashboard/jobs/<int:pk>/": "web-object",
+    # tests/web/test_invoices_page.py: another organisation's invoice is a 404 for each
+    "dashboard/invoices/": "web-page",
+    "dashboard/invoices/<int:pk>/": "web-object",
+    "dashboard/invoices/<int:pk>/payment/": "web-object",
+    "dashboard/invoices/<int:pk>/send/": "web-object",
+    "dashboard/invoices/<int:pk>/credit/": "web-object",
+    "dashboard/invoices/<int:pk>/void/": "web-object",
+    "dashboard/invoices/<int:pk>/rotate-link/": "web-object",
+    "dashboard/invoices/<int:pk>/payments/<int:payment_pk>/refund/": "web-object",
     "tech/": "web-page",
     "tech/day/list/": "web-page",
     "tech/visits/<int:pk>/": "web-object",  # tests/web/test_tech.py

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dispatchnode.web.dashboard import calls, customers, jobs, today
+from dispatchnode.web.dashboard import calls, customers, invoices, jobs, today
 
 urlpatterns = [
     path("", today.today, name="home"),
@@ -18,4 +18,16 @@ urlpatterns = [
     path("duplicates/<int:pk>/merge/", customers.duplicate_merge, name="duplicate-merge"),
     path("duplicates/<int:pk>/dismiss/", customers.duplicate_dismiss, name="duplicate-dismiss"),
     path("jobs/<int:pk>/", jobs.job_detail, name="job"),
+    path("invoices/", invoices.invoice_list, name="invoices"),
+    path("invoices/<int:pk>/", invoices.invoice_detail, name="invoice"),
+    path("invoices/<int:pk>/payment/", invoices.invoice_payment, name="invoice-payment"),
+    path("invoices/<int:pk>/send/", invoices.invoice_send, name="invoice-send"),
+    path("invoices/<int:pk>/credit/", invoices.invoice_credit, name="invoice-credit"),
+    path("invoices/<int:pk>/void/", invoices.invoice_void, name="invoice-void"),
+    path("invoices/<int:pk>/rotate-link/", invoices.invoice_rotate_link, name="invoice-rotate"),
+    path(
+        "invoices/<int:pk>/payments/<int:payment_pk>/refund/",
+        invoices.payment_refund,
+        name="payment-refund",
+    ),
 ]
