@@ -45,6 +45,7 @@ class PublicInvoicePage:
     job_number: str
     service: str
     can_pay_online: bool
+    tax_percent: str
 
 
 def invoice_public_page(*, invoice: Invoice) -> PublicInvoicePage:
@@ -65,6 +66,7 @@ def invoice_public_page(*, invoice: Invoice) -> PublicInvoicePage:
         location=str(job.location) if job is not None and job.location_id else "",
         job_number=job.number if job is not None else "",
         service=job.service_type.name if job is not None and job.service_type_id else "",
+        tax_percent=f"{(invoice.tax_rate * 100).normalize():f} %",
         can_pay_online=invoice.balance > 0
         and invoice.status != Invoice.Status.VOID
         and gateway_for(organization=invoice.organization) is not None,

@@ -70,8 +70,9 @@ def invoice_send(
         invoice.save(update_fields=["status", "issued_at", "due_date", "sent_at", "updated_at"])
         invoice_settle(invoice, now=now, actor=actor)  # a $0 invoice is paid on issue
         messages = _messages_queue(invoice=invoice, channels=channels)
-        sent_to = ", ".join(f"{m.channel} {m.to_address}" for m in messages) or "nobody"
-        invoice_history_add(invoice, InvoiceEvent.Kind.SENT, f"To {sent_to}"[:500], actor)
+        sent_to = ", ".join(f"{m.channel} {m.to_address}" for m in messages)
+        note = f"To {sent_to}" if sent_to else "No email or mobile number on file: nothing sent"
+        invoice_history_add(invoice, InvoiceEvent.Kind.SENT, note[:500], actor)
         outbox_emit(
             organization=organization,
             topic="invoice.sent",

@@ -25,9 +25,7 @@ def test_concurrent_completions_get_distinct_gap_free_numbers():
     org = factories.OrganizationFactory()
     other = factories.OrganizationFactory()
     item = factories.PriceBookItemFactory(organization=org, unit_price=Decimal("19.99"))
-    jobs = [
-        factories.JobFactory(organization=org, status=Job.Status.IN_PROGRESS) for _ in range(n)
-    ]
+    jobs = [factories.JobFactory(organization=org, status=Job.Status.IN_PROGRESS) for _ in range(n)]
     foreign = factories.JobFactory(organization=other, status=Job.Status.IN_PROGRESS)
 
     # when every job is completed at the same moment
