@@ -1,4 +1,4 @@
-"""Admin for stored webhook events (read-only, tenant-scoped)."""
+"""Admin for stored webhook events (tenant-scoped; the stored fields are read-only)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,3 @@ class WebhookEventAdmin(TenantAdmin):
         "attempts",
         "processed_at",
     )
-
-    def has_add_permission(self, request):
-        return False
