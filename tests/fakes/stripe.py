@@ -7,7 +7,8 @@ with Stripe's prefixes, the idempotency store (same key and params → the same 
 
 API: `POST /v1/checkout/sessions`, `GET /v1/checkout/sessions/{id}`,
 `POST /v1/checkout/sessions/{id}/expire`, `GET /v1/payment_intents/{id}`, `POST /v1/refunds`,
-`GET /v1/events`. Controls: `POST /_fake/reset`, `GET /_fake/requests`, and in Python
+`GET /v1/events`. Controls: `POST /_fake/reset`, `GET /_fake/requests`, the `POST /_fake/...`
+routes of `_control`, and in Python
 `complete_session`, `refund`, `dispute`, `dispute_close` (each returns the events Stripe
 would send, in Stripe's order), `signed(event)` → (body, Stripe-Signature) and
 `deliver(event, url)`.
@@ -124,6 +125,8 @@ class FakeStripe(LocalHttpServer):
                     if not r.path.startswith("/_fake/")
                 ]
             )
+        if request.path.startswith("/_fake/") and request.method == "POST":
+            return self._control(request.path, form_parse(request.body.decode()))
         if request.headers.get("authorization", "") != f"Bearer {self.api_key}":
             return stripe_error(
                 401, "Invalid API Key provided.", type="invalid_request_error", code=""
@@ -186,6 +189,30 @@ class FakeStripe(LocalHttpServer):
 
     def _missing(self, kind: str, ident: str) -> Reply:
         return stripe_error(404, f"No such {kind}: '{ident}'", code="resource_missing", param="id")
+
+    def _control(self, path: str, form: dict) -> Reply:
+        """`/_fake/sessions/{id}/complete` (amount), `/_fake/refunds` (payment_intent, amount),
+        `/_fake/disputes` (payment_intent, amount), `/_fake/disputes/{id}/close` (won=true|false),
+        `/_fake/deliver` (event, url): the Python controls over HTTP; they answer the events."""
+        amount = int(form["amount"]) if form.get("amount") else None
+        try:
+            if m := re.match(r"^/_fake/sessions/([^/]+)/complete$", path):
+                events = self.complete_session(m[1], amount=amount)
+            elif path == "/_fake/refunds":
+                events = self.refund(form["payment_intent"], amount=amount)
+            elif path == "/_fake/disputes":
+                events = self.dispute(form["payment_intent"], amount=amount)
+            elif m := re.match(r"^/_fake/disputes/([^/]+)/close$", path):
+                events = self.dispute_close(m[1], won=form.get("won") == "true")
+            elif path == "/_fake/deliver":
+                event = next(e for e in self.events if e["id"] == form["event"])
+                status, body = self.deliver(event, form["url"])
+                return Reply.json({"status": status, "body": body})
+            else:
+                return stripe_error(404, f"Unknown control {path}.")
+        except (KeyError, StopIteration) as error:
+            return stripe_error(404, f"Unknown object: {error}", code="resource_missing")
+        return Reply.json({"object": "list", "data": events})
 
     # --- resources ---------------------------------------------------------------------------
 

@@ -96,3 +96,28 @@ def test_a_wrong_key_is_not_retryable(invoice, stripe_fake):
         invoice_checkout(invoice=invoice, success_url="https://x/ok", cancel_url="https://x/no")
     assert failed.value.retryable is False
     assert "secret key" in failed.value.message
+
+
+def test_the_fakes_http_controls_complete_a_session_and_list_requests(invoice, stripe_fake):
+    import json
+    import urllib.request
+
+    link = stripe_gateway.checkout_create(
+        invoice=invoice,
+        amount=Decimal("108.25"),
+        success_url="https://x.test/ok",
+        cancel_url="https://x.test/no",
+        idempotency_key="k-1",
+    )
+    control = urllib.request.Request(  # noqa: S310 (the local fake)
+        f"{stripe_fake.url}/_fake/sessions/{link.provider_id}/complete",
+        data=b"amount=5000",
+        method="POST",
+    )
+    done = urllib.request.urlopen(control)  # noqa: S310
+    kinds = [event["type"] for event in json.loads(done.read())["data"]]
+    assert kinds == ["charge.succeeded", "payment_intent.succeeded", "checkout.session.completed"]
+    assert stripe_fake.sessions[link.provider_id]["amount_total"] == 5000
+    seen = json.loads(urllib.request.urlopen(f"{stripe_fake.url}/_fake/requests").read())  # noqa: S310
+    assert seen[0]["path"] == "/v1/checkout/sessions"
+    assert seen[0]["form"]["metadata"]["invoice_id"] == str(invoice.pk)
