@@ -352,6 +352,13 @@ if SMS_BACKEND not in {"twilio", "console"}:
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/")
 TWILIO_TIMEOUT = 10  # seconds; sending runs in a worker, never in a webhook
 
+# --- Stripe (payments) ----------------------------------------------------------------------
+# Base URL of Stripe's API (a local fake in tests). Keys live on each organisation.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+STRIPE_TIMEOUT = (3.0, 10.0)  # (connect, read) seconds; pay links are made while a page waits
+STRIPE_MAX_NETWORK_RETRIES = 2  # the SDK retries timeouts, 409 and 5xx with the same key
+STRIPE_WEBHOOK_TOLERANCE = 300  # seconds a signed webhook timestamp may be old
+
 # --- Tenancy --------------------------------------------------------------------------------
 # A tenant query with no scope inside a request or task raises TenantScopeError
 # (dispatchnode.core.scoping). False only in an emergency: the query then logs and runs unscoped.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("dispatchnode.api.urls")),
     path("twilio/", include("bookings.voice.urls")),
     path("i/", include("invoicing.urls_public")),
+    path("integrations/", include("integrations.urls")),
     path("", include("dispatchnode.web.urls")),
     re_path(r"^calendar/(?P<token>[A-Za-z0-9_-]{1,64})\.ics$", calendar_feed, name="calendar_feed"),
 ]

@@ -38,6 +38,7 @@ from customers.models import (
 )
 from dispatchnode.accounts.models import Membership, Organization, PhoneNumber, User
 from dispatchnode.core.models import BackgroundRun
+from integrations.models import WebhookEvent
 from invoicing.models import Invoice, InvoiceLine, Payment, PriceBookItem
 
 
@@ -442,3 +443,14 @@ class CallbackFactory(factory.django.DjangoModelFactory):
     )
     organization = factory.SelfAttribute("call.organization")
     reason = "Call back: the caller did not book"
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEvent
+
+    organization = factory.SubFactory(OrganizationFactory)
+    provider = "stripe"
+    event_id = factory.Sequence(lambda n: f"evt_test_{n:06d}")
+    type = "payment_intent.succeeded"
+    payload = factory.LazyAttribute(lambda o: {"id": o.event_id, "type": o.type})

@@ -88,6 +88,8 @@ CHECKS: dict[str, str] = {
     "twilio/voice/turn/<str:call_sid>": "webhook",
     "twilio/sms/incoming": "webhook",
     "twilio/sms/status": "webhook",
+    # tests/integrations/test_stripe_webhooks.py: signed with the slug's own secret
+    "integrations/webhooks/stripe/<slug:organization>/": "webhook",
     f"{API}^customers/$": "api-list",
     f"{API}^customers/lookup/$": "api-collection",
     f"{API}^customers/match/$": "api-collection",
