@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dispatchnode.web.dashboard import calls, customers, jobs, today
+from dispatchnode.web.dashboard import calls, customers, jobs, reports, today
 
 urlpatterns = [
     path("", today.today, name="home"),
@@ -18,4 +18,5 @@ urlpatterns = [
     path("duplicates/<int:pk>/merge/", customers.duplicate_merge, name="duplicate-merge"),
     path("duplicates/<int:pk>/dismiss/", customers.duplicate_dismiss, name="duplicate-dismiss"),
     path("jobs/<int:pk>/", jobs.job_detail, name="job"),
+    path("reports/", reports.report_page, name="reports"),
 ]
