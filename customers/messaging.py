@@ -29,6 +29,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -43,6 +46,7 @@ from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
 logger = logging.getLogger(__name__)
 
 SMS_TOPIC = "message.sms"
+EMAIL_TOPIC = "message.email"
 # Twilio's message status → ours, for the send answer and the status callback alike: accepted
 # but not yet handed to a carrier is queued.
 TWILIO_STATUS = {
@@ -115,6 +119,66 @@ def sms_queue(
     return message
 
 
+@transaction.atomic
+def email_queue(
+    *,
+    organization: Organization,
+    to: str,
+    subject: str,
+    body: str,
+    html: str = "",
+    customer: Customer | None = None,
+    job: models.Model | None = None,
+    purpose: str = "",
+) -> Message:
+    """Store an outbound email (text `body`, optional `html` alternative) and schedule its
+    sending after the caller's transaction commits, through Django's email backend
+    (`integrations.messaging.email_deliver`).
+
+    Like `sms_queue` the message is always stored: `failed` when `to` is not an email address,
+    `suppressed` when the address opted out of email; neither emits an event.
+    """
+    if customer is not None and customer.organization_id != organization.pk:
+        raise NotFound("No such customer.")
+    if job is not None and job.organization_id != organization.pk:
+        raise NotFound("No such job.")
+    address = (to or "").strip().lower()
+    message = Message(
+        organization=organization,
+        customer=customer,
+        job=job,
+        channel=Message.Channel.EMAIL,
+        direction=Message.Direction.OUTBOUND,
+        to_address=address[:254] or "(none)",
+        from_address=organization.email or settings.DEFAULT_FROM_EMAIL,
+        subject=subject[:300],
+        body=body,
+        html=html,
+        purpose=purpose,
+        status=Message.Status.QUEUED,
+    )
+    try:
+        validate_email(address)
+    except ValidationError:
+        message.status = Message.Status.FAILED
+        message.error = f"Not sent: {to!r} is not an email address."
+    else:
+        if not consent_allows(
+            organization=organization, channel=Consent.Channel.EMAIL, address=address
+        ):
+            message.status = Message.Status.SUPPRESSED
+            message.error = f"Not sent: {address} has opted out of email."
+    message.save()
+    if message.status == Message.Status.QUEUED:
+        outbox_emit(
+            organization=organization,
+            topic=EMAIL_TOPIC,
+            payload={"message": message.pk},
+            aggregate=message,
+        )
+    return message
+
+
 def _sender_number(*, organization: Organization) -> str:
     """The organisation's Twilio number: its first active one."""
     return (
@@ -135,6 +199,12 @@ def _opted_out(*, organization: Organization, e164: str) -> bool:
 
 def sms_claim(event: OutboxEvent) -> tuple[Message, bool] | None:
     """Lock the event's message and mark it `sending`; (message, was it sending already)."""
+    return message_claim(event, channel=Message.Channel.SMS)
+
+
+def message_claim(event: OutboxEvent, *, channel: str) -> tuple[Message, bool] | None:
+    """Lock the event's outbound message on `channel` and mark it `sending`; (message, was it
+    sending already). None when it is gone or was settled by an earlier delivery."""
     with transaction.atomic():
         message = (
             Message.objects.select_for_update()
@@ -142,14 +212,14 @@ def sms_claim(event: OutboxEvent) -> tuple[Message, bool] | None:
             .filter(
                 organization_id=event.organization_id,
                 pk=event.payload.get("message"),
-                channel=Message.Channel.SMS,
+                channel=channel,
                 direction=Message.Direction.OUTBOUND,
             )
             .first()
         )
         if message is None:
             logger.warning(
-                "outbox event %s (org %s): SMS %s no longer exists; nothing to send",
+                "outbox event %s (org %s): message %s no longer exists; nothing to send",
                 event.pk,
                 event.organization_id,
                 event.payload.get("message"),

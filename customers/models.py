@@ -327,6 +327,7 @@ class Message(TenantModel):
     from_address = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
+    html = models.TextField(blank=True, help_text="An email's HTML alternative.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     purpose = models.CharField(
         max_length=60, blank=True, help_text="booking_confirmation, invoice, follow_up…"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("dispatchnode.api.urls")),
     path("twilio/", include("bookings.voice.urls")),
+    path("i/", include("invoicing.urls_public")),
     path("", include("dispatchnode.web.urls")),
     re_path(r"^calendar/(?P<token>[A-Za-z0-9_-]{1,64})\.ics$", calendar_feed, name="calendar_feed"),
 ]

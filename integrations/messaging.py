@@ -11,8 +11,16 @@ import logging
 import uuid
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 
-from customers.messaging import SMS_TOPIC, sms_claim, sms_record_sent
+from customers.messaging import (
+    EMAIL_TOPIC,
+    SMS_TOPIC,
+    message_claim,
+    sms_claim,
+    sms_record_failed,
+    sms_record_sent,
+)
 from customers.models import Message
 from dispatchnode.core.models import OutboxEvent
 from dispatchnode.core.outbox import outbox_register
@@ -54,3 +62,39 @@ def _send_console(message: Message) -> None:
         message.body,
     )
     sms_record_sent(message, provider_id=f"console-{uuid.uuid4().hex}", status=Message.Status.SENT)
+
+
+@outbox_register(EMAIL_TOPIC, key="email.send")
+def email_deliver(event: OutboxEvent) -> None:
+    """Send the email of one `message.email` event through Django's email backend.
+
+    Claimed like an SMS (queued → sending in a short transaction). The Message-ID header is
+    derived from our message id, so a redelivery after a crash between the send and the
+    record (the one case that can send twice) carries the same Message-ID and mail clients
+    show it once. A backend error is retried by the outbox (its retry policy); a refused
+    recipient is failed with the reason.
+    """
+    claim = message_claim(event, channel=Message.Channel.EMAIL)
+    if claim is None:
+        return
+    message, _resend = claim
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "dispatchnode"
+    message_id = f"<dn-{message.organization_id}-{message.pk}@{domain}>"
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body,
+        from_email=message.from_address or settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_address],
+        headers={"Message-ID": message_id},
+    )
+    if message.html:
+        email.attach_alternative(message.html, "text/html")
+    try:
+        sent = email.send(fail_silently=False)
+    except (ValueError, UnicodeError) as error:  # a malformed address or header: no retry
+        sms_record_failed(message, f"Not sent: {error}")
+        return
+    if not sent:
+        sms_record_failed(message, "Not sent: the email backend refused the message.")
+        return
+    sms_record_sent(message, provider_id=message_id[:100], status=Message.Status.SENT)

@@ -56,7 +56,7 @@ class PriceBookItem(TenantModel):
 class Invoice(TenantModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
-        OPEN = "open", "Open"
+        SENT = "sent", "Sent"
         PARTIALLY_PAID = "partially_paid", "Partially paid"
         PAID = "paid", "Paid"
         VOID = "void", "Void"
@@ -74,7 +74,21 @@ class Invoice(TenantModel):
     subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    amount_paid = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    amount_paid = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="Collected and kept: payments less their refunds and disputed amounts.",
+    )
+    credited = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="The sum of this invoice's credit notes.",
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Raised by every revision after the invoice was sent."
+    )
     issued_at = models.DateTimeField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -92,7 +106,13 @@ class Invoice(TenantModel):
                 name="invoicing_invoice_totals_nonnegative",
             ),
             models.CheckConstraint(
-                condition=Q(amount_paid__gte=0), name="invoicing_invoice_paid_nonnegative"
+                condition=Q(amount_paid__gte=0) & Q(credited__gte=0),
+                name="invoicing_invoice_paid_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__lte=Round(F("total") - F("credited"), 2)),
+                name="invoicing_invoice_not_overpaid",
+                violation_error_message="The payments exceed what the invoice asks for.",
             ),
             # Rounded to cents: SQLite adds decimals as floats (39.98 + 3.30 ≠ 43.28 there).
             models.CheckConstraint(
@@ -106,7 +126,112 @@ class Invoice(TenantModel):
 
     @property
     def balance(self) -> Decimal:
-        return self.total - self.amount_paid
+        """What the customer still owes: total − credit notes − what was collected."""
+        return self.total - self.credited - self.amount_paid
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.SENT, self.Status.PARTIALLY_PAID)
+
+
+class InvoiceEvent(TenantModel):
+    """The invoice's history, append-only: creation, sending, every revision (with the lines
+    before it), payments, refunds, credit notes, voiding and link rotation."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        REVISED = "revised", "Revised"
+        SENT = "sent", "Sent"
+        PAYMENT = "payment", "Payment recorded"
+        REFUND = "refund", "Refund"
+        DISPUTE = "dispute", "Dispute"
+        CREDIT_NOTE = "credit_note", "Credit note"
+        VOIDED = "voided", "Voided"
+        LINK_ROTATED = "link_rotated", "Public link replaced"
+        PAID = "paid", "Paid in full"
+
+    invoice = models.ForeignKey("Invoice", on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    version = models.PositiveIntegerField(default=1)
+    note = models.CharField(max_length=500, blank=True)
+    snapshot = models.JSONField(
+        default=dict, blank=True, help_text="Lines and totals before a revision."
+    )
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} {self.kind}"
+
+
+class CreditNote(TenantModel):
+    """Money the customer no longer owes on an invoice: a refund or a price reduction after the
+    invoice was sent. Numbered `CN-<year>-<000001>` per organisation."""
+
+    number = models.CharField(max_length=20)
+    invoice = models.ForeignKey("Invoice", on_delete=models.PROTECT, related_name="credit_notes")
+    payment = models.ForeignKey(
+        "Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    reason = models.CharField(max_length=300)
+    provider_refund_id = models.CharField(
+        max_length=100, blank=True, help_text="The gateway's refund id, when it refunded money."
+    )
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="invoicing_cn_number"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="invoicing_cn_positive"),
+            models.UniqueConstraint(
+                fields=["organization", "provider_refund_id"],
+                condition=~Q(provider_refund_id=""),
+                name="invoicing_cn_refund_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PaymentRequest(TenantModel):
+    """A pay link made by a gateway for an invoice's balance (a Stripe Checkout Session); our
+    invoice id travels in the gateway's metadata and comes back with the payment."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETED = "completed", "Completed"
+        EXPIRED = "expired", "Expired"
+
+    invoice = models.ForeignKey("Invoice", on_delete=models.CASCADE, related_name="pay_requests")
+    provider = models.CharField(max_length=30)
+    provider_id = models.CharField(max_length=200)
+    url = models.URLField(max_length=2000)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "provider_id"],
+                name="invoicing_payreq_provider_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.provider_id}"
 
 
 class InvoiceLine(TenantModel):
@@ -147,12 +272,22 @@ class Payment(TenantModel):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         REFUNDED = "refunded", "Refunded"
+        DISPUTED = "disputed", "Disputed"
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="USD")
     method = models.CharField(max_length=12, choices=Method.choices, default=Method.CARD)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUCCEEDED)
+    refunded_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), help_text="Given back so far."
+    )
+    disputed_amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="Held by an open or lost card dispute.",
+    )
     received_at = models.DateTimeField()
     provider = models.CharField(max_length=30, default="manual")
     provider_payment_id = models.CharField(max_length=100, blank=True)
@@ -165,6 +300,12 @@ class Payment(TenantModel):
         ordering = ["-received_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="invoicing_payment_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0)
+                & Q(disputed_amount__gte=0)
+                & Q(refunded_amount__lte=F("amount") - F("disputed_amount")),
+                name="invoicing_payment_refund_within",
+            ),
             models.UniqueConstraint(
                 fields=["organization", "provider", "provider_payment_id"],
                 condition=~Q(provider_payment_id=""),
@@ -174,3 +315,8 @@ class Payment(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} on {self.invoice}"
+
+    @property
+    def kept(self) -> Decimal:
+        """What this payment still contributes to the invoice."""
+        return self.amount - self.refunded_amount - self.disputed_amount

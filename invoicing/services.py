@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import datetime as dt
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -24,15 +23,13 @@ from bookings.services_visits import job_status_advance
 from dispatchnode.core.errors import Conflict
 from dispatchnode.core.outbox import event_actor, outbox_emit
 from dispatchnode.core.services import sequence_next
+from invoicing.lines import Line, invoice_lines_parse, invoice_totals
 from invoicing.models import Invoice, InvoiceLine, PriceBookItem
+from invoicing.services_sending import invoice_send
 
-CENT = Decimal("0.01")
 INVOICE_NUMBER_PREFIX = "INV"
 PNG_DATA_URL = "data:image/png;base64,"
 SIGNATURE_MAX_BYTES = 512 * 1024
-MAX_LINES = 100
-
-Line = tuple[PriceBookItem | int | str, Decimal | int | str]
 
 
 def job_complete(
@@ -44,6 +41,7 @@ def job_complete(
     signature_png: str | bytes | None = None,
     actor=None,
     now: dt.datetime | None = None,
+    send: bool = True,
 ) -> Job:
     """Complete `job` from any open state and record its lines as a draft invoice.
 
@@ -63,11 +61,13 @@ def job_complete(
     `INV-<year>-<000123>` from the organisation's "invoice" sequence. Completing a completed job
     again is a Conflict (the job has its invoice already).
 
-    Emits "job.completed" with the invoice id; the returned job has `invoice` set.
+    With `send` (the default) an invoice with something to pay is issued and queued to the customer by email and SMS
+    in the same transaction (`invoicing.services_sending.invoice_send`); the messages leave
+    after commit. Emits "job.completed" with the invoice id; the returned job has `invoice` set.
     """
     now = now or timezone.now()
     organization = job.organization
-    parsed = _lines_parse(organization=organization, lines=lines)
+    parsed = _with_service_line(job, invoice_lines_parse(organization=organization, lines=lines))
     signature = _signature_parse(signature_png)
     with transaction.atomic():
         job.refresh_from_db(
@@ -103,6 +103,8 @@ def job_complete(
             fields.append("signature")
         job.save(update_fields=fields)
         invoice = _invoice_create(job=job, lines=parsed, now=now)
+        if send and invoice.total > 0:  # nothing billed: a draft for the office to look at
+            invoice_send(invoice=invoice, actor=actor, now=now, only_if_unsent=True)
         outbox_emit(
             organization=organization,
             topic="job.completed",
@@ -122,63 +124,23 @@ def job_complete(
     return job
 
 
-def invoice_totals(
-    *, lines: Iterable[tuple[Decimal, Decimal, bool]], tax_rate: Decimal
-) -> tuple[list[tuple[Decimal, Decimal]], Decimal, Decimal]:
-    """`(quantity, unit_price, taxable)` lines → ([(amount, tax)], subtotal, tax_total), each
-    figure rounded half-up to cents per line (see `job_complete`)."""
-    figures = []
-    for quantity, unit_price, taxable in lines:
-        amount = (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
-        tax = (amount * tax_rate).quantize(CENT, rounding=ROUND_HALF_UP) if taxable else Decimal(0)
-        figures.append((amount, tax))
-    subtotal = sum((a for a, _ in figures), Decimal("0.00"))
-    tax_total = sum((t for _, t in figures), Decimal("0.00"))
-    return figures, subtotal, tax_total
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-def _lines_parse(*, organization, lines: Iterable[Line]) -> list[tuple[PriceBookItem, Decimal]]:
-    lines = list(lines)
-    if len(lines) > MAX_LINES:
-        raise ValidationError({"lines": [f"At most {MAX_LINES} lines."]})
-    wanted: list[tuple[object, Decimal | None]] = []
-    errors: list[str] = []
-    for index, (item, quantity) in enumerate(lines, start=1):
-        ref = item.pk if isinstance(item, PriceBookItem) else item
-        try:
-            qty = Decimal(str(quantity))
-        except (InvalidOperation, ValueError):
-            qty = None
-        if qty is None or not qty.is_finite() or qty <= 0:
-            errors.append(f"Line {index}: the quantity must be a number above zero.")
-        elif qty != qty.quantize(CENT):
-            errors.append(f"Line {index}: the quantity has at most two decimals.")
-        wanted.append((ref, qty))
-    ids = set()
-    for ref, _ in wanted:
-        with contextlib.suppress(TypeError, ValueError):
-            ids.add(int(ref))
-    items = {
-        item.pk: item
-        for item in PriceBookItem.objects.filter(
-            organization=organization, is_active=True, pk__in=ids
+def _with_service_line(job: Job, parsed: list) -> list:
+    """The job's flat-rate service from the price book comes first, unless the technician's
+    lines already hold it (or the service type has no price book item)."""
+    if job.service_type_id is None:
+        return parsed
+    item = (
+        PriceBookItem.objects.filter(
+            organization_id=job.organization_id,
+            service_type_id=job.service_type_id,
+            is_active=True,
         )
-    }
-    parsed = []
-    for index, (ref, qty) in enumerate(wanted, start=1):
-        try:
-            item = items.get(int(ref))
-        except (TypeError, ValueError):
-            item = None
-        if item is None:
-            errors.append(f"Line {index}: no active price book item {ref!s}.")
-        parsed.append((item, qty))
-    if errors:
-        raise ValidationError({"lines": errors})
-    return parsed
+        .order_by("id")
+        .first()
+    )
+    if item is None or any(line_item.pk == item.pk for line_item, _ in parsed):
+        return parsed
+    return [(item, Decimal(1)), *parsed]
 
 
 def _signature_parse(signature: str | bytes | None) -> ContentFile | None:

@@ -381,7 +381,7 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(
         CustomerFactory, organization=factory.SelfAttribute("..organization")
     )
-    status = Invoice.Status.OPEN
+    status = Invoice.Status.SENT
     subtotal = Decimal("100.00")
     tax_total = Decimal("8.25")
     total = Decimal("108.25")

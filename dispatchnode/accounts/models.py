@@ -120,6 +120,15 @@ class Organization(BaseModel):
     )
     twilio_account_sid = models.CharField(max_length=64, blank=True)
     twilio_auth_token = EncryptedTextField(blank=True)
+    invoice_terms_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MaxValueValidator(365)],
+        help_text="An invoice is due this many days after it is sent (0: on receipt).",
+    )
+    # Stripe (payments): the secret key pays invoices through Checkout; the signing secret
+    # checks `Stripe-Signature` on the webhook. Both encrypted at rest.
+    stripe_secret_key = EncryptedTextField(blank=True)
+    stripe_webhook_secret = EncryptedTextField(blank=True)
     is_active = models.BooleanField(default=True)
 
     class Meta:

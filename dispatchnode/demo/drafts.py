@@ -82,7 +82,7 @@ class InvoiceDraft:
     def status(self, tax_rate: Decimal) -> str:
         paid = sum((p.amount for p in self.payments), ZERO)
         if paid == ZERO:
-            return Invoice.Status.OPEN
+            return Invoice.Status.SENT
         if paid < self.totals(tax_rate).total:
             return Invoice.Status.PARTIALLY_PAID
         return Invoice.Status.PAID

@@ -30,7 +30,7 @@ def test_invoices_filter_by_job_customer_and_status(org, reader):
     # when
     by_job = reader.get("/api/v1/invoices/", {"job": job.pk})
     by_customer = reader.get("/api/v1/invoices/", {"customer": job.customer_id})
-    open_ones = reader.get("/api/v1/invoices/", {"status": "open"})
+    open_ones = reader.get("/api/v1/invoices/", {"status": "sent"})
 
     # then
     assert _ids(by_job) == [for_job.pk]

@@ -379,7 +379,7 @@ def test_invoices_add_up_and_payments_match(seeded):
         expected = {
             Invoice.Status.PAID: paid == invoice.total,
             Invoice.Status.PARTIALLY_PAID: Decimal("0") < paid < invoice.total,
-            Invoice.Status.OPEN: paid == 0,
+            Invoice.Status.SENT: paid == 0,
         }
         assert expected[invoice.status], invoice.number
         job_status = Job.Status.CLOSED if invoice.status == Invoice.Status.PAID else "invoiced"

@@ -58,7 +58,7 @@ def items(org):
     }
 
 
-def test_completion_completes_the_visit_and_job_and_drafts_the_invoice(visit, items):
+def test_completion_completes_the_visit_and_job_and_sends_the_invoice(visit, items):
     job = job_complete(
         job=visit.job,
         notes="Replaced the run capacitor.",
@@ -78,7 +78,8 @@ def test_completion_completes_the_visit_and_job_and_drafts_the_invoice(visit, it
     assert job.diagnostic_notes.startswith("Capacitor bulged")
     assert job.signature.read().startswith(b"\x89PNG")
     invoice = Invoice.objects.get(job=job)
-    assert invoice.status == Invoice.Status.DRAFT
+    assert invoice.status == Invoice.Status.SENT
+    assert invoice.sent_at == NOW
     assert invoice.number == "INV-2026-000001"
     # 89.00 + 59.97 = 148.97; tax 8.25 %: 7.34 (7.3425) + 4.95 (4.947525) = 12.29
     assert invoice.subtotal == Decimal("148.97")

@@ -361,7 +361,7 @@ def test_the_context_costs_a_fixed_number_of_queries(demo_org, john, django_asse
             number=f"HI-{n}",
             customer=john,
             job=job,
-            status=Invoice.Status.OPEN,
+            status=Invoice.Status.SENT,
             subtotal=Decimal("10.00"),
             total=Decimal("10.00"),
             due_date=dt.date(2020, 1, 1),

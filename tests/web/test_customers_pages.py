@@ -212,7 +212,7 @@ def test_the_customer_page_costs_the_same_queries_for_3_or_30_of_everything(
             start=job.created_at.replace(microsecond=0) + dt.timedelta(days=n + 2),
         )
         factories.InvoiceFactory(
-            organization=org, customer=ana, job=job, status=Invoice.Status.OPEN
+            organization=org, customer=ana, job=job, status=Invoice.Status.SENT
         )
         factories.CallSessionFactory(organization=org, customer=ana)
         factories.MessageFactory(customer=ana, direction=Message.Direction.OUTBOUND)
