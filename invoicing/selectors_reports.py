@@ -6,9 +6,10 @@ reshapes the grouped rows (sources × buckets, cohort months × months), never o
 customer, job or payment. Days and months are the organisation's own (its timezone).
 
 Definitions (also in docs/dashboard.md):
-- *collected*: successful payments net of refunds (`amount − refunded_amount`), on the day they
-  were received; failed, pending and disputed payments count nothing;
-- *invoiced*: invoices issued in the period, neither draft nor void, net of credit notes;
+- *collected*: what payments kept (`amount − refunded − disputed`, `Payment.kept`), on the day
+  they were received; failed and pending payments count nothing;
+- *invoiced*: invoices issued in the period, neither draft nor void, net of credit notes (a
+  refund comes with one);
 - *source*: the job's source, or the customer's for an invoice without a job; imports and CRM
   syncs are one "Imported" source;
 - *completed job*: a job with a completion time that was not cancelled afterwards.
@@ -25,6 +26,7 @@ from django.db.models import (
     Count,
     DateField,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     Min,
@@ -33,7 +35,6 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
@@ -47,46 +48,39 @@ from invoicing.models import Invoice, Payment
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 # --- The invoicing names the reports read, in one place -------------------------------------
-# Until the invoicing foundation lands (Invoice.Status.SENT for OPEN, Invoice.credited,
-# Payment.refunded_amount) the old names stand in; nothing else in this module reads them.
 
-
-def _has_field(model, name: str) -> bool:
-    return any(field.name == name for field in model._meta.get_fields())
-
-
-SENT = getattr(Invoice.Status, "SENT", None) or Invoice.Status.OPEN
-RECEIVABLE_STATUSES = (SENT, Invoice.Status.PARTIALLY_PAID)
+RECEIVABLE_STATUSES = (Invoice.Status.SENT, Invoice.Status.PARTIALLY_PAID)
 NOT_BILLED_STATUSES = (Invoice.Status.DRAFT, Invoice.Status.VOID)
-# A refunded payment stays in: what it still counts is its amount less what was refunded.
-COLLECTED_PAYMENT_STATUSES = (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)
-_REFUNDS = _has_field(Payment, "refunded_amount")
-_CREDITS = _has_field(Invoice, "credited")
-if not _REFUNDS:  # a refund was the whole payment: it counts nothing
-    COLLECTED_PAYMENT_STATUSES = (Payment.Status.SUCCEEDED,)
+# A refunded or disputed payment stays in: it counts what it still keeps (`Payment.kept`). A
+# failed one (a declined card, a lost dispute) counts nothing.
+COLLECTED_PAYMENT_STATUSES = (
+    Payment.Status.SUCCEEDED,
+    Payment.Status.REFUNDED,
+    Payment.Status.DISPUTED,
+)
 
 
 def net_collected() -> ExpressionWrapper:
-    """What a payment brought in: its amount less what was refunded of it."""
-    refunded = F("refunded_amount") if _REFUNDS else Value(ZERO)
-    return ExpressionWrapper(F("amount") - refunded, output_field=MONEY)
+    """What a payment brought in and kept: its amount less refunds and disputed amounts
+    (`Payment.kept`, in SQL)."""
+    return ExpressionWrapper(
+        F("amount") - F("refunded_amount") - F("disputed_amount"), output_field=MONEY
+    )
 
 
 def keeps_money() -> Q:
-    """A payment of which something was not refunded."""
-    return Q(amount__gt=F("refunded_amount")) if _REFUNDS else Q(amount__gt=0)
+    """A payment that still keeps something."""
+    return Q(amount__gt=F("refunded_amount") + F("disputed_amount"))
 
 
 def invoice_billed() -> ExpressionWrapper:
-    """What an invoice bills once its credit notes are taken off."""
-    credited = F("credited") if _CREDITS else Value(ZERO)
-    return ExpressionWrapper(F("total") - credited, output_field=MONEY)
+    """What an invoice bills once its credit notes (refunds among them) are taken off."""
+    return ExpressionWrapper(F("total") - F("credited"), output_field=MONEY)
 
 
 def invoice_balance() -> ExpressionWrapper:
-    """What is still owed on an invoice: total − credited − amount paid."""
-    credited = F("credited") if _CREDITS else Value(ZERO)
-    return ExpressionWrapper(F("total") - credited - F("amount_paid"), output_field=MONEY)
+    """What is still owed on an invoice (`Invoice.balance`, in SQL)."""
+    return ExpressionWrapper(F("total") - F("credited") - F("amount_paid"), output_field=MONEY)
 
 
 def collected_payments(*, organization: Organization) -> QuerySet[Payment]:
@@ -477,8 +471,9 @@ class Retention:
 def retention_by_cohort(*, organization: Organization, start: dt.date, end: dt.date) -> Retention:
     """Customers grouped by the month of their first completed job ever (cohorts from `start`'s
     month to `end`'s), and for each following month up to `end` the share of the cohort with
-    another completed job that month: a triangle. One grouped query over completed jobs, each
-    job tagged with its customer's first completion month by a correlated subquery."""
+    another completed job that month: a triangle. One grouped query over the period's completed
+    jobs of customers with none before it, each tagged with its customer's first completion
+    month by a correlated subquery."""
     tz = organization.tzinfo
     first_month, last_month = start.replace(day=1), end.replace(day=1)
     since = local_day_bounds(first_month, tz=tz)[0]
@@ -491,10 +486,13 @@ def retention_by_cohort(*, organization: Organization, start: dt.date, end: dt.d
         .annotate(first=Min("completed_at"))
         .values("first")
     )
+    # A job in the period whose customer has no completed job before it belongs to a cohort of
+    # the period (an anti-join); its first completion is then in the period too.
+    earlier = jobs.filter(customer_id=OuterRef("customer_id"), completed_at__lt=since)
     rows = (
         jobs.filter(completed_at__gte=since, completed_at__lt=until)
+        .filter(~Exists(earlier))
         .annotate(first=Subquery(first_completion))
-        .filter(first__gte=since, first__lt=until)
         .annotate(
             cohort=_trunc("first", bucket="month", tz=tz),
             month=_trunc("completed_at", bucket="month", tz=tz),

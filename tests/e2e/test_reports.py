@@ -68,7 +68,7 @@ def _seed(org):
         factories.InvoiceFactory(
             organization=org,
             customer=customers[days % len(customers)],
-            status=reports.SENT,
+            status=Invoice.Status.SENT,
             subtotal=Decimal(total),
             tax_total=Decimal("0"),
             total=Decimal(total),

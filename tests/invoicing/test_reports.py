@@ -5,14 +5,17 @@ The books (organisation in America/Chicago, January to March 2026):
 | customer (source) | job (source, completed)     | invoice, issued | payments                   |
 |-------------------|-----------------------------|-----------------|----------------------------|
 | Ana (ai_call)     | J1 ai_call, Jan 10          | 200, Jan 10     | 200 on Jan 31 22:00 local  |
-|                   | J2 ai_call, Feb 15          | 100, Feb 15     | 100 refunded; 60 on Feb 21 |
+|                   | J2 ai_call, Feb 15          | 100, Feb 15     | 100 on Feb 20, 40 refunded |
 | Bob (staff)       | J3 staff, Jan 20            | 150, Jan 20     | 150 failed; 150 on Mar 3   |
 |                   | J4 online, Mar 5            | 80, Mar 5       | 80 on Mar 6                |
 | Cara (import)     | none                        | 50, Feb 1       | 50 on Feb 2                |
-| Dan (online)      | none                        | 40, Feb 3       | 40 on Feb 3, refunded      |
+| Dan (online)      | none                        | 40, Feb 3       | 40 on Feb 3, all refunded  |
+| Gus (api)         | none                        | 70, Feb 5       | 70 on Feb 5, 30 disputed   |
 | Eve (referral)    | J5 Mar 10; one cancelled    | none            |                            |
 | Frank (staff)     | J6 api 2025-12-05; J7 Jan 15| none            |                            |
 
+Payments go through the real services (`invoicing.services_payments`): a refund comes with a
+credit note, a dispute holds part of a payment.
 plus a void invoice of 999 for an AI job, a draft of 500, and another organisation's books.
 """
 
@@ -27,6 +30,7 @@ import pytest
 from bookings.models import Job
 from invoicing import selectors_reports as reports
 from invoicing.models import Invoice, Payment
+from invoicing.services_payments import payment_dispute_open, payment_record, payment_refund
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +55,7 @@ def job(org, who, source, completed, *, status=Job.Status.COMPLETED):
     )
 
 
-def invoice(org, who, total, *, job=None, issued=None, status=Invoice.Status.PAID, **kwargs):
+def invoice(org, who, total, *, job=None, issued=None, status=Invoice.Status.SENT, **kwargs):
     total = Decimal(total)
     return factories.InvoiceFactory(
         organization=org,
@@ -66,37 +70,35 @@ def invoice(org, who, total, *, job=None, issued=None, status=Invoice.Status.PAI
     )
 
 
-def pay(inv, amount, received, *, status=Payment.Status.SUCCEEDED):
-    return factories.PaymentFactory(
-        invoice=inv, amount=Decimal(amount), received_at=received, status=status
+def pay(inv, amount, received):
+    return payment_record(
+        invoice=inv, amount=Decimal(amount), currency="USD", method="card", received_at=received
     )
 
 
-def refund(payment):
-    """The whole payment went back to the customer."""
-    changes = {"status": Payment.Status.REFUNDED}
-    if reports._REFUNDS:
-        changes["refunded_amount"] = payment.amount
-    Payment.objects.filter(pk=payment.pk).update(**changes)
+def failed(inv, amount, received):
+    """A declined card: recorded, never applied to the invoice."""
+    return factories.PaymentFactory(
+        invoice=inv, amount=Decimal(amount), received_at=received, status=Payment.Status.FAILED
+    )
+
+
+def refund(payment, amount):
+    return payment_refund(payment=payment, amount=Decimal(amount), reason="Customer refund")
 
 
 def books(org):
     ana = customer(org, "ai_call", "Ana")
     j1 = job(org, ana, "ai_call", at(1, 10))
-    pay(
-        invoice(org, ana, 200, job=j1, issued=at(1, 10)),
-        200,
-        dt.datetime(2026, 2, 1, 4, tzinfo=dt.UTC),
-    )
+    jan_31_late = dt.datetime(2026, 2, 1, 4, tzinfo=dt.UTC)
+    pay(invoice(org, ana, 200, job=j1, issued=at(1, 10)), 200, jan_31_late)
     j2 = job(org, ana, "ai_call", at(2, 15))
-    i2 = invoice(org, ana, 100, job=j2, issued=at(2, 15))
-    refund(pay(i2, 100, at(2, 20)))
-    pay(i2, 60, at(2, 21))
+    refund(pay(invoice(org, ana, 100, job=j2, issued=at(2, 15)), 100, at(2, 20)), 40)
 
     bob = customer(org, "staff", "Bob")
     j3 = job(org, bob, "staff", at(1, 20))
     i3 = invoice(org, bob, 150, job=j3, issued=at(1, 20))
-    pay(i3, 150, at(3, 2), status=Payment.Status.FAILED)
+    failed(i3, 150, at(3, 2))
     pay(i3, 150, at(3, 3))
     j4 = job(org, bob, "online", at(3, 5))
     pay(invoice(org, bob, 80, job=j4, issued=at(3, 5)), 80, at(3, 6))
@@ -104,7 +106,11 @@ def books(org):
     cara = customer(org, "import", "Cara")
     pay(invoice(org, cara, 50, issued=at(2, 1)), 50, at(2, 2))
     dan = customer(org, "online", "Dan")
-    refund(pay(invoice(org, dan, 40, issued=at(2, 3)), 40, at(2, 3)))
+    refund(pay(invoice(org, dan, 40, issued=at(2, 3)), 40, at(2, 3)), 40)
+    gus = customer(org, "api", "Gus")
+    payment_dispute_open(
+        payment=pay(invoice(org, gus, 70, issued=at(2, 5)), 70, at(2, 5)), amount=30
+    )
 
     eve = customer(org, "referral", "Eve")
     job(org, eve, "referral", at(3, 10))
@@ -116,7 +122,7 @@ def books(org):
     void_job = job(org, ana, "ai_call", None, status=Job.Status.SCHEDULED)
     invoice(org, ana, 999, job=void_job, issued=at(2, 10), status=Invoice.Status.VOID)
     invoice(org, ana, 500, issued=at(2, 11), status=Invoice.Status.DRAFT)
-    return {"ana": ana, "bob": bob, "cara": cara, "dan": dan, "eve": eve}
+    return {"ana": ana, "bob": bob, "cara": cara, "dan": dan, "eve": eve, "gus": gus}
 
 
 @pytest.fixture
@@ -143,8 +149,9 @@ def test_revenue_is_collected_net_of_refunds_by_the_jobs_source(org, org_books):
     # when
     report = reports.revenue_by_source(organization=org, start=JAN_1, end=MAR_31)
 
-    # then: Bob is a staff customer, but his online job's 80 is Online; Cara's invoice has no
-    # job, so her import source counts it; the refund, the failed payment and org B count nothing
+    # then: Bob is a staff customer, but his online job's 80 is Online; Cara's and Gus's invoices
+    # have no job, so their own sources count them; refunds, the disputed 30, the failed payment
+    # and org B count nothing
     rows = by_source(report)
     assert [row.label for row in report.sources] == [
         "AI call",
@@ -155,35 +162,36 @@ def test_revenue_is_collected_net_of_refunds_by_the_jobs_source(org, org_books):
         "Referral",
     ]
     assert {key: row.collected for key, row in rows.items()} == {
-        "ai_call": Decimal("260.00"),
+        "ai_call": Decimal("260.00"),  # 200 + (100 − 40 refunded)
         "staff": Decimal("150.00"),
-        "online": Decimal("80.00"),
-        "api": Decimal("0.00"),
+        "online": Decimal("80.00"),  # Dan's 40 all refunded
+        "api": Decimal("40.00"),  # 70 − 30 disputed
         "imported": Decimal("50.00"),
         "referral": Decimal("0.00"),
     }
-    assert report.collected == Decimal("540.00")
+    assert report.collected == Decimal("580.00")
     assert report.ai_collected == Decimal("260.00")
-    assert report.ai_share == Decimal("48.1")  # 260 / 540
-    assert rows["ai_call"].share == Decimal("48.1")
-    assert rows["imported"].share == Decimal("9.3")
+    assert report.ai_share == Decimal("44.8")  # 260 / 580
+    assert rows["ai_call"].share == Decimal("44.8")
+    assert rows["imported"].share == Decimal("8.6")
 
 
 def test_invoiced_totals_leave_out_void_and_draft_invoices(org, org_books):
     # when
     report = reports.revenue_by_source(organization=org, start=JAN_1, end=MAR_31)
 
-    # then: the void 999 and the draft 500 are not billed; Dan's refunded invoice was
+    # then: the void 999 and the draft 500 are not billed; a refund's credit note comes off,
+    # a dispute does not (the customer still owes it)
     rows = by_source(report)
     assert {key: row.invoiced for key, row in rows.items()} == {
-        "ai_call": Decimal("300.00"),
+        "ai_call": Decimal("260.00"),  # 200 + (100 − 40 credited)
         "staff": Decimal("150.00"),
-        "online": Decimal("120.00"),
-        "api": Decimal("0.00"),
+        "online": Decimal("80.00"),  # 80 + (40 − 40 credited)
+        "api": Decimal("70.00"),
         "imported": Decimal("50.00"),
         "referral": Decimal("0.00"),
     }
-    assert report.invoiced == Decimal("620.00")
+    assert report.invoiced == Decimal("610.00")
 
 
 def test_completed_jobs_are_counted_per_source(org, org_books):
@@ -214,11 +222,12 @@ def test_monthly_buckets_are_local_months(org, org_books):
     ]
     assert [b.total for b in report.buckets] == [
         Decimal("200.00"),
-        Decimal("110.00"),
+        Decimal("150.00"),
         Decimal("230.00"),
     ]
     assert report.buckets[1].collected["ai_call"] == Decimal("60.00")
     assert report.buckets[1].collected["imported"] == Decimal("50.00")
+    assert report.buckets[1].collected["api"] == Decimal("40.00")
     assert report.buckets[2].collected["staff"] == Decimal("150.00")
 
 
@@ -238,9 +247,9 @@ def test_weekly_buckets_start_on_mondays(org, org_books):
     ]
     assert [b.total for b in report.buckets] == [
         Decimal("0.00"),
-        Decimal("50.00"),
+        Decimal("90.00"),  # Cara 50 on Monday Feb 2, Gus 40 on Feb 5
         Decimal("0.00"),
-        Decimal("60.00"),
+        Decimal("60.00"),  # Ana's 60 kept of Feb 20
         Decimal("0.00"),
     ]
 
@@ -263,20 +272,23 @@ def test_lifetime_value_per_paying_customer(org, org_books):
     # when
     clv = reports.customer_lifetime_value(organization=org)
 
-    # then: Ana 260, Bob 230, Cara 50; Dan got his money back and is not a paying customer
-    assert clv.paying_customers == 3
-    assert clv.collected == Decimal("540.00")
-    assert clv.average == Decimal("180.00")
-    assert clv.median == Decimal("230.00")
+    # then: Ana 260, Bob 230, Cara 50, Gus 40; Dan got his money back and is not a paying
+    # customer
+    assert clv.paying_customers == 4
+    assert clv.collected == Decimal("580.00")
+    assert clv.average == Decimal("145.00")
+    assert clv.median == Decimal("140.00")  # (50 + 230) / 2
     assert [(c.name, c.collected, c.source) for c in clv.top] == [
         ("Ana Test", Decimal("260.00"), "ai_call"),
         ("Bob Test", Decimal("230.00"), "staff"),
         ("Cara Test", Decimal("50.00"), "imported"),
+        ("Gus Test", Decimal("40.00"), "api"),
     ]
     assert [c.customer_id for c in clv.top] == [
         org_books["ana"].pk,
         org_books["bob"].pk,
         org_books["cara"].pk,
+        org_books["gus"].pk,
     ]
 
 
@@ -289,6 +301,7 @@ def test_lifetime_value_by_acquisition_source(org, org_books):
     assert rows["ai_call"] == (1, Decimal("260.00"), Decimal("260.00"))
     assert rows["staff"] == (1, Decimal("230.00"), Decimal("230.00"))
     assert rows["imported"] == (1, Decimal("50.00"), Decimal("50.00"))
+    assert rows["api"] == (1, Decimal("40.00"), Decimal("40.00"))
     assert rows["online"] == (0, Decimal("0.00"), None)
 
 
@@ -365,7 +378,7 @@ TODAY = dt.date(2026, 4, 15)
 
 def test_receivables_by_days_past_due(org, other_org):
     # given: open balances due at the edges of each bucket on April 15
-    sent, partly = reports.SENT, Invoice.Status.PARTIALLY_PAID
+    sent, partly = Invoice.Status.SENT, Invoice.Status.PARTIALLY_PAID
     who = customer(org, "staff", "Rita")
     for total, due, status, paid in [
         (100, dt.date(2026, 4, 20), sent, 0),  # current
