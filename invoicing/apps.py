@@ -12,6 +12,12 @@ class InvoicingConfig(AppConfig):
 
         caller_account_register(CallerAccountReader())
 
+        # ... and answers price questions from the price book through this one.
+        from bookings.selectors_prices import price_book_reader_register
+        from invoicing.selectors_prices import PriceBookQuoteReader
+
+        price_book_reader_register(PriceBookQuoteReader())
+
         # The jobs API (bookings) completes a job through invoicing: completion writes the invoice.
         from bookings.services_visits import job_completer_register
         from invoicing.services import job_complete

@@ -74,7 +74,8 @@ def invoice_public_page(*, invoice: Invoice) -> PublicInvoicePage:
 def invoice_list(*, organization: Organization) -> QuerySet[Invoice]:
     """Invoices with their lines loaded in position order."""
     return Invoice.objects.filter(organization=organization).prefetch_related(
-        Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "id"))
+        Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "id")),
+        Prefetch("credit_notes", queryset=CreditNote.objects.order_by("created_at", "id")),
     )
 
 

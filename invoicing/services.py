@@ -61,9 +61,10 @@ def job_complete(
     `INV-<year>-<000123>` from the organisation's "invoice" sequence. Completing a completed job
     again is a Conflict (the job has its invoice already).
 
-    With `send` (the default) an invoice with something to pay is issued and queued to the customer by email and SMS
-    in the same transaction (`invoicing.services_sending.invoice_send`); the messages leave
-    after commit. Emits "job.completed" with the invoice id; the returned job has `invoice` set.
+    With `send` (the default) an invoice with something to pay is issued and queued to the
+    customer by email and SMS in the same transaction (`invoicing.services_sending.
+    invoice_send`); the messages leave after commit. Emits "job.completed" with the invoice
+    id; the returned job has `invoice` set.
     """
     now = now or timezone.now()
     organization = job.organization

@@ -170,9 +170,10 @@ def payment_refund(
             if existing is not None:
                 return existing
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if amount > payment.kept:
+        holds = min(payment.kept, invoice.amount_paid)
+        if amount > holds:
             raise Conflict(
-                f"Payment {payment.pk} holds {payment.kept} {payment.currency}; "
+                f"Payment {payment.pk} holds {holds} {payment.currency}; "
                 f"{amount} cannot be refunded.",
                 code="exceeds_payment",
             )

@@ -7,6 +7,8 @@ and redirects there. A token that opens nothing (unknown, rotated) is one bare 4
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
@@ -68,7 +70,7 @@ def invoice_pay(request: HttpRequest, token: str) -> HttpResponse:
             message = "The payment page is not answering; please try again in a minute."
             if not error.retryable:
                 message = "Online payment is unavailable; please call us to pay."
-            return redirect(f"{url}?error={message}")
+            return redirect(f"{url}?{urlencode({'error': message})}")
         except ApplicationError as error:
-            return redirect(f"{url}?error={error.message}")
+            return redirect(f"{url}?{urlencode({'error': error.message})}")
     return redirect(pay.url)

@@ -66,6 +66,10 @@ CHECKS: dict[str, str] = {
     "tech/sw.js": "public",  # the service worker's code; no tenant data
     "tech/manifest.webmanifest": "public",
     "healthz": "public",
+    # the customer's invoice page: the token is the key; unknown and rotated tokens are one
+    # bare 404 (tests/invoicing/test_public_page.py)
+    "i/<str:token>/": "token",
+    "i/<str:token>/pay/": "token",
     API: "public",  # the resource index
     f"{API}schema/": "public",
     f"{API}docs/": "public",
@@ -118,8 +122,14 @@ CHECKS: dict[str, str] = {
     f"{API}^calls/(?P<pk>[^/.]+)/$": "api-object",
     f"{API}^invoices/$": "api-list",
     f"{API}^invoices/(?P<pk>[^/.]+)/$": "api-object",
+    f"{API}^invoices/(?P<pk>[^/.]+)/payments/$": "api-object",
+    f"{API}^invoices/(?P<pk>[^/.]+)/send/$": "api-object",
+    f"{API}^invoices/(?P<pk>[^/.]+)/void/$": "api-object",
+    f"{API}^invoices/(?P<pk>[^/.]+)/credit-notes/$": "api-object",
+    f"{API}^invoices/(?P<pk>[^/.]+)/rotate-link/$": "api-object",
     f"{API}^payments/$": "api-list",
     f"{API}^payments/(?P<pk>[^/.]+)/$": "api-object",
+    f"{API}^payments/(?P<pk>[^/.]+)/refund/$": "api-object",
     f"{API}^price-book/$": "api-list",
     f"{API}^price-book/(?P<pk>[^/.]+)/$": "api-object",
     # the reports: collection actions, org B's rows never counted (tests/api/test_reports.py)

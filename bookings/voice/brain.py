@@ -8,7 +8,8 @@ An LLM brain can implement the same protocol later; the dialogue never needs to 
 it has.
 
 Rules, in order, whatever was asked: keypad 0 or asking for a person wins; then emergencies (a gas
-smell outranks everything the caller says after it); then what was asked for.
+smell outranks everything the caller says after it); then a price question ("how much is a
+tune-up?", never "how much do I owe?", which is billing); then what was asked for.
 """
 
 from __future__ import annotations
@@ -23,7 +24,18 @@ from rapidfuzz import fuzz
 
 from bookings.voice import lexicon
 
-INTENTS = ("book", "reschedule", "cancel", "billing", "emergency", "person", "yes", "no", "unknown")
+INTENTS = (
+    "book",
+    "reschedule",
+    "cancel",
+    "billing",
+    "price",
+    "emergency",
+    "person",
+    "yes",
+    "no",
+    "unknown",
+)
 EXPECTING = (
     "intent",
     "service",
@@ -61,6 +73,10 @@ class BrainTools(Protocol):
     def lookup_caller(self) -> dict: ...  # only what the privacy rules let the agent say
 
     def find_slots(self, preference: str) -> list[str]: ...  # spoken labels
+
+    # What the price book says about a price question (the agent says exactly this, or that
+    # it can't quote one): {"found": bool, "answer": str, "prices": [...]}.
+    def lookup_price(self, question: str) -> dict: ...
 
 
 class Brain(Protocol):
@@ -103,6 +119,9 @@ _CANCEL = _compile(lexicon.CANCEL_PATTERNS)
 _RESCHEDULE = _compile(lexicon.RESCHEDULE_PATTERNS)
 _BILLING = _compile(lexicon.BILLING_PATTERNS)
 _BOOK = _compile(lexicon.BOOK_PATTERNS)
+_BALANCE = _compile(lexicon.BALANCE_PATTERNS)
+_PRICE = _compile(lexicon.PRICE_PATTERNS)
+_FEE = _compile(lexicon.FEE_PATTERNS)
 _NO = _compile(lexicon.NO_PHRASES)
 _YES = _compile(lexicon.YES_PHRASES)
 _EMERGENCY = {code: _compile(p) for code, p in lexicon.EMERGENCY_PATTERNS.items()}
@@ -159,6 +178,9 @@ class RuleBrain:
         if not said:
             return Understanding(intent="unknown", words=words)
 
+        if expecting not in ("name", "address", "verification") and price_question(said):
+            # Before a slot choice too: "how much is the first one?" asks, it does not pick.
+            return _price(said, catalogue=catalogue, words=words)
         if expecting in ("name", "address", "verification"):
             # Free text the dialogue parses itself; only a plain yes/no is read here ("no,
             # that's wrong" after an address read-back).
@@ -210,12 +232,50 @@ def _open(said: str, *, expecting: str, catalogue: Iterable[Any], words: str) ->
     )
 
 
+def price_question(said: str) -> bool:
+    """Whether `said` (normalised) asks what something costs; never a question about the
+    caller's own bill or balance ("how much do I owe?"), which is billing."""
+    return _PRICE.search(said) is not None and _BALANCE.search(said) is None
+
+
+def price_subject(said: str) -> str:
+    """What a price question (normalised) asks about, its price words and fee words taken
+    out: "how much do you charge to fix an ac" -> "fix ac"; "" when it names nothing ("how
+    much is it?", "what's your service call fee?")."""
+    rest = _FEE.sub(" ", said)
+    return " ".join(t for t in rest.split() if t not in lexicon.PRICE_FILLER)
+
+
+def asks_fee(said: str) -> bool:
+    """Whether a price question (normalised) asks for the service-call or diagnostic fee."""
+    return _FEE.search(said) is not None
+
+
+def _price(said: str, *, catalogue: Iterable[Any], words: str) -> Understanding:
+    """A price question: the service it names, if any (matched like a need, on its subject),
+    or the thing named that the organisation does not serve."""
+    subject = price_subject(said)
+    if not subject:
+        return Understanding(intent="price", words=words)
+    services = list(catalogue)
+    thing = unserved_thing(subject, services)
+    if thing:
+        return Understanding(intent="price", unserved=thing, words=words)
+    service_id, confidence = _service(subject, services)
+    return Understanding(
+        intent="price",
+        service_type_id=service_id,
+        service_confidence=confidence if service_id is not None else 0.0,
+        words=words,
+    )
+
+
 def _intent(said: str) -> str:
     if _CANCEL.search(said):
         return "cancel"
     if _RESCHEDULE.search(said):
         return "reschedule"
-    if _BILLING.search(said):
+    if _BILLING.search(said) or _BALANCE.search(said):
         return "billing"
     if _BOOK.search(said):
         return "book"

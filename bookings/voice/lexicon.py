@@ -7,6 +7,12 @@ apostrophes, punctuation turned into spaces.
 
 from __future__ import annotations
 
+
+def _words_of(text: str) -> list[str]:
+    """A word list written as text, one space between words."""
+    return text.split()
+
+
 # --- Emergencies ------------------------------------------------------------------------------
 # Regular expressions over the normalised utterance, per emergency code. Order matters: the first
 # code that matches wins, so the most dangerous comes first.
@@ -145,6 +151,67 @@ BILLING_PATTERNS: tuple[str, ...] = (
     r"\b(?:refund|payment|pay|paid|balance|overcharged|credit card)\b",
     r"\bhow much (?:do|did) i owe\b",
 )
+# A question about the caller's own account: what they owe, were charged or paid. Checked before
+# PRICE_PATTERNS, so "how much do I owe?" and "how much is my bill?" are never read as a price
+# question (a balance is read only to a disclosed caller; a price to anyone).
+BALANCE_PATTERNS: tuple[str, ...] = (
+    r"\bow(?:e|es|ed|ing)\b",
+    r"\b(?:my|our) (?:bill|bills|invoice|invoices|balance|statement|account|payment|payments|"
+    r"receipt|last bill)\b",
+    r"\bcharges? on (?:my|our|the)\b",
+    r"\bthe (?:bill|invoice|statement|balance)\b",
+    r"\b(?:balance|outstanding|past due|overdue|refund|overcharged|double charged)\b",
+    r"\b(?:i|we|you) (?:was|were|got|have been|been|get|getting) (?:charged|billed)\b",
+    r"\b(?:charged|billed) (?:me|us|my|our|twice)\b",
+    r"\bhow much (?:was|were|did)\b",  # the past: what they were charged, not a price
+    r"\bhow much (?:do|should|must|will) (?:i|we) (?:still )?(?:have to |need to )?pay\b(?! for)",
+    r"\b(?:make|made) (?:a|my|the) payment\b",
+    r"\bpay (?:my|the|our|a) (?:bill|balance|invoice)\b",
+)
+# What something costs: "how much is a tune-up?", "what's your service call fee?", "what do you
+# charge to fix an AC?". Unless it is a balance question (BALANCE_PATTERNS), the agent answers
+# from the organisation's price book and never makes a number up.
+PRICE_PATTERNS: tuple[str, ...] = (
+    # Not "how much longer", nor "how much water is on the floor": a wait or a symptom.
+    r"\bhow much\b(?! (?:longer|time|later|sooner|earlier|more time|notice|of a wait|water|"
+    r"heat|air|noise|power|gas|smoke|pressure|ice|damage)\b)",
+    r"\bhow expensive\b",
+    r"\b(?:price|prices|pricing|priced|cost|costs|rate|rates|fee|fees)\b",
+    r"\b(?:what|do|does|would|will) (?:you|y'all|they|u)(?: guys| all| folks)? (?:charge|get) "
+    r"(?:for|to)\b",
+    r"\bwhat (?:do|does|would|will) (?:you|y'all|they|u)(?: guys| all| folks)? charge\b",
+    r"\b(?:do|does|would|will) (?:you|they)(?: guys)? charge\b",
+    r"\b(?:the|your|a) charge (?:for|to|of)\b",
+    r"\bwhat (?:will|would|does|is)\b.*\b(?:run|set) (?:me|us)\b",
+    r"\b(?:trip|service|diagnostic|call ?out|visit) (?:charge|fee)s?\b",
+    r"\b(?:is there|do you have|any) (?:a |an )?(?:extra |additional )?charge\b",
+    r"\bballpark\b",
+)
+# Words of a price question that name nothing: what is left once they are taken out says what
+# the caller asks about ("how much do you charge to fix an AC" -> "fix ac").
+PRICE_FILLER = frozenset(
+    _words_of(
+        """how much what what's whats is are was does do would will you y'all u guys all folks
+    charge charges charging cost costs costing price prices pricing priced rate rates fee fees
+    about roughly approximately around ballpark typically usually normally average generally
+    run set me it it's that this those these one be gonna going for to your the a an of
+    expensive just can could tell please get got i i'd i'm we our us my like know want wanted
+    wondering wonder need so well um uh hi hello okay ok also and then there quick question
+    ask asking much visit appointment job thing kind sort cheap pay"""
+    )
+)
+# Words that ask what a visit costs before any work: the service-call or diagnostic fee.
+FEE_PATTERNS: tuple[str, ...] = (
+    r"\bservice (?:call|charge|visit)\b",
+    r"\bdiagnos(?:is|tic|tics|e|ing)\b",
+    r"\btrip (?:charge|fee)\b",
+    r"\bcall ?out\b",
+    r"\bvisit fee\b",
+    r"\b(?:just |only )?(?:to |for )?(?:come|coming) (?:out|over|by)\b",
+    r"\b(?:to |for )(?:look|take a look|check)\b",
+)
+# How the fee is found in price-book names, in the order an answer prefers them.
+FEE_NAMES: tuple[str, ...] = ("service call", "diagnostic", "call-out", "call out")
 BOOK_PATTERNS: tuple[str, ...] = (
     r"\b(?:book|schedule|set up|make) (?:an? |the |my )?(?:appointment|visit|service|tune up|"
     r"technician|tech|someone)\b",

@@ -4,16 +4,20 @@ function calling.
 
 The model classifies; it never acts. It must answer each utterance with exactly one final tool
 call: `book`, `transfer` or `interpret`. Before that it may ask for information, at most
-`MAX_INFORMATION_ROUNDS` times: `lookup_caller` and `find_slots` are answered by the `BrainTools`
+`MAX_INFORMATION_ROUNDS` times: `lookup_caller`, `find_slots` and `lookup_price` are answered by
+the `BrainTools`
 object the dialogue passes in (which applies the privacy rules), or with
 `{"error": "not available"}` when there is none.
 
-Three rules keep a caller safe whatever the model does:
+Four rules keep a caller safe whatever the model does:
 
 * the safety floor: the rule brain reads every utterance first; an emergency, a request for a
   person and any keypad entry are its answer, and the model is not even asked;
 * free text the dialogue parses itself (names, addresses, verification answers) is read by the
   rules only, so it never leaves the server;
+* price or balance: between the two, the rules decide, so "how much is a tune-up?" never reads
+  a balance and "how much do I owe?" is never answered from the price book; and the model never
+  says a price: the dialogue says the price book's (`bookings.voice.prices`);
 * any failure (timeout, connection error, 5xx/429, 401, not JSON, no or unknown tool call,
   arguments outside the contract) falls back to the rule brain's answer with a warning in the
   log. The budget for one utterance, every round included, is `timeout` seconds.
@@ -46,7 +50,7 @@ from dispatchnode.core.http import HttpClient, ProviderError
 logger = logging.getLogger(__name__)
 
 FINAL_TOOLS = ("book", "transfer", "interpret")
-INFORMATION_TOOLS = ("lookup_caller", "find_slots")
+INFORMATION_TOOLS = ("lookup_caller", "find_slots", "lookup_price")
 MAX_INFORMATION_ROUNDS = 2
 # A model that names a service through `book` is as sure as a synonym said verbatim is to the
 # rule brain (0.85-0.95): above UNSURE, so the dialogue does not ask again.
@@ -163,6 +167,10 @@ class LlmBrain:
                 reason,
             )
             return floor
+        if {understood.intent, floor.intent} == {"price", "billing"}:
+            return floor  # a price is not a balance, nor a balance a price: the rules decide
+        if understood.intent == "price" == floor.intent and understood.service_type_id is None:
+            return floor  # the rules found the service the price is asked for
         return understood
 
     # --- the conversation with the model --------------------------------------------------
@@ -270,16 +278,21 @@ def system_prompt(
         "is what the caller just said, transcribed from speech.",
         f"You just asked: {ASKED[expecting]}",
         "Answer every message with exactly one call of book, transfer or interpret. Before it "
-        "you may call lookup_caller (who is calling) or find_slots (free times for a preference).",
+        "you may call lookup_caller (who is calling), find_slots (free times for a preference) "
+        "or lookup_price (what the price book says about a price question).",
         "- book: the caller wants a visit (service_code from the catalogue below), or picks one "
         "of the offered times (choice: 1 is the first).",
         "- transfer: the caller wants to speak to a person.",
-        "- interpret: anything else: yes, no, reschedule, cancel, billing, an emergency, or "
-        'unclear (intent "unknown"). Use it for a plain yes or no.',
+        "- interpret: anything else: yes, no, reschedule, cancel, billing, price, an emergency, "
+        'or unclear (intent "unknown"). Use it for a plain yes or no.',
+        '- intent "price": the caller asks what something costs ("how much is a tune-up?", '
+        '"what\'s your service call fee?"), with the service_code it names. Intent "billing" '
+        'is only the caller\'s own bill, balance or payment ("how much do I owe?").',
         "- find_slots, when choosing a time: the caller wants other times than those offered.",
         "A gas smell, carbon monoxide, flooding, sparks or a burning smell, or no heat in freezing "
         'weather is an emergency: interpret with intent "emergency" and its kind.',
-        "Only classify: never invent a service code or a time.",
+        "Only classify: never invent a service code, a time or a price (the agent says the "
+        "price book's prices).",
         "Services (code | name | category | kind | what callers say):",
     ]
     for service in services:
@@ -360,6 +373,15 @@ def tool_specs(services: Sequence[Any], *, last: bool = False) -> list[dict[str,
                 {},
             )
         )
+        specs.append(
+            _function(
+                "lookup_price",
+                "What the price book says about a price question: found or not, the answer the "
+                "agent will say, and the prices it is made of. Never a price of your own.",
+                {"question": {"type": "string", "description": "The price question, as asked."}},
+                required=("question",),
+            )
+        )
     return specs
 
 
@@ -399,6 +421,9 @@ def _inform(call: _Call, tools: BrainTools | None) -> Any:
         return NOT_AVAILABLE
     if call.name == "lookup_caller":
         return tools.lookup_caller()
+    if call.name == "lookup_price":
+        lookup = getattr(tools, "lookup_price", None)
+        return lookup(_text(call.arguments, "question")) if lookup else NOT_AVAILABLE
     preference = _text(call.arguments, "preference")
     return {"preference": preference, "slots": list(tools.find_slots(preference))}
 

@@ -4,7 +4,7 @@ working memory only (no queries beyond the rows already loaded), so a call that 
 mid-sentence still has an up-to-date summary.
 
 Lead score (0-100), for sorting the calls worth a callback:
-- what the caller wanted: emergency 35, booking 25, reschedule 10, billing 5, cancel 0;
+- what the caller wanted: emergency 35, booking 25, a price 10, reschedule 10, billing 5, cancel 0;
 - what the work is worth: installation 25, estimate/inspection 15, repair 15, emergency 15,
   maintenance 10;
 - urgency: +15 for an emergency;
@@ -17,7 +17,14 @@ from __future__ import annotations
 from bookings.models import CallSession, ServiceType
 from bookings.voice.dialogue.memory import DialogueMemory
 
-INTENT_POINTS = {"emergency": 35, "book": 25, "reschedule": 10, "billing": 5, "cancel": 0}
+INTENT_POINTS = {
+    "emergency": 35,
+    "book": 25,
+    "price": 10,
+    "reschedule": 10,
+    "billing": 5,
+    "cancel": 0,
+}
 KIND_POINTS = {
     ServiceType.Kind.INSTALLATION: 25,
     ServiceType.Kind.INSPECTION: 15,
@@ -81,6 +88,9 @@ def _summary(call: CallSession, memory: DialogueMemory, *, service: ServiceType 
     description = memory.description
     if description:
         parts[-1] += f': "{description[:200]}"'
+    if memory.prices_said:
+        parts.append(f"{'and ' if len(parts) > 1 else ''}asked about prices")
+        parts[-1] += f" ({'; '.join(memory.prices_said)})"
     sentence = " ".join(parts) + "."
     if call.outcome_reason:
         outcome = call.get_outcome_display() if call.outcome else "In progress"

@@ -148,16 +148,14 @@ def _price_question(account, rng) -> CallDraft:
         outcome=CallSession.Outcome.NO_BOOKING,
         outcome_reason="Price question only.",
         lead_score=35,
-        summary="Asked what an AC tune-up costs ($129, $0 for Comfort Club members); "
-        "will call back to book.",
+        summary="Asked what an AC tune-up costs ($129, flat rate); will call back to book.",
         turns=[
             ("greeting", "", "", _hello(account)),
             (
                 "describe_need",
                 "How much is a tune-up for my AC?",
                 "price_question",
-                "An AC tune-up is $129, and it's included for Comfort Club members. "
-                "Would you like to book one?",
+                "An AC tune-up is $129, flat rate. Would you like me to book that?",
             ),
             (
                 "offer_slots",

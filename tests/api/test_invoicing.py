@@ -81,12 +81,16 @@ def test_an_invoice_shows_money_as_two_decimal_strings_and_its_lines(org, reader
         "tax_total": "8.25",
         "total": "108.25",
         "amount_paid": "50.00",
+        "credited": "0.00",
         "balance": "58.25",
+        "version": 1,
+        "public_url": f"http://127.0.0.1:8000/i/{invoice.public_token}/",
         "due_date": "2025-07-01",
         "issued_at": "2025-06-01T12:00:00-05:00",
         "sent_at": None,
         "paid_at": None,
         "notes": "",
+        "credit_notes": [],
         "lines": [
             {
                 "id": first.pk,

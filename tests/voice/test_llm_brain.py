@@ -41,7 +41,7 @@ OFFERED = (
     "Thursday between 5 and 7 in the evening",
 )
 ORG = SimpleNamespace(id=7, name="Demo Heating & Air")
-TOOL_NAMES = {"lookup_caller", "find_slots", "book", "transfer", "interpret"}
+TOOL_NAMES = {"lookup_caller", "lookup_price", "find_slots", "book", "transfer", "interpret"}
 
 
 @pytest.fixture
@@ -399,7 +399,7 @@ def test_at_most_two_information_rounds_then_the_rules(chat, llm, caplog):
     assert understood == rules("hi, it's about my visit")
     assert len(chat.requests) == 3
     offered = [{t["function"]["name"] for t in body["tools"]} for body in chat.bodies()]
-    assert offered == [TOOL_NAMES, TOOL_NAMES, TOOL_NAMES - {"lookup_caller"}]
+    assert offered == [TOOL_NAMES, TOOL_NAMES, TOOL_NAMES - {"lookup_caller", "lookup_price"}]
     assert "still asking for information after 2 rounds" in caplog.text
 
 
@@ -673,6 +673,7 @@ def test_the_request_carries_model_temperature_tools_and_prompt(chat, brains):
         "reschedule",
         "cancel",
         "billing",
+        "price",
         "emergency",
         "person",
         "yes",

@@ -23,7 +23,8 @@ rules of `bookings.voice.context`, whichever brain is configured.
 The package, by stage: `states` (the state table; read it first), `memory` (what a call
 remembers between turns, every field typed and commented), `core` (entry points and the
 shared moves), `greeting` (greeting and verification), `need` (need and triage, emergencies),
-`contact` (a new caller's name, address and number), `booking` (offers and booking) and `wrapup`
+`price` (price questions, from the price book, in any state), `contact` (a new caller's name,
+address and number), `booking` (offers and booking) and `wrapup`
 (anything else, goodbye, cancel, reschedule, billing). Each state is answered by the handler its
 row of `states.STATES` names; any other state is an error (`UnknownState`).
 """
@@ -36,6 +37,7 @@ from bookings.voice.dialogue.core import DialogueCore, brain_for_calls
 from bookings.voice.dialogue.greeting import GreetingStage
 from bookings.voice.dialogue.helpers import HeardBrain
 from bookings.voice.dialogue.need import NeedStage
+from bookings.voice.dialogue.price import PriceStage
 from bookings.voice.dialogue.states import EXPECTING, HINTS, STATES, UnknownState
 from bookings.voice.dialogue.wrapup import WrapUpStage
 
@@ -50,5 +52,7 @@ __all__ = [
 ]
 
 
-class Dialogue(GreetingStage, NeedStage, ContactStage, BookingStage, WrapUpStage, DialogueCore):
+class Dialogue(
+    GreetingStage, NeedStage, PriceStage, ContactStage, BookingStage, WrapUpStage, DialogueCore
+):
     """One turn of one call. `greet` answers the call; `respond` takes each later answer."""

@@ -117,6 +117,8 @@ class DialogueCore:
             )
         if understanding.emergency:
             return self._emergency(understanding)
+        if understanding.intent == "price":
+            return self._price(understanding, text)
         handler = getattr(self, state_of(state).handler)
         return handler(understanding, text, keys)
 

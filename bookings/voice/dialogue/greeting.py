@@ -78,6 +78,8 @@ class GreetingStage:
             return self._verified(context, method="zip_or_street")
         if self._verify_asks_need(text, keys, context=context, checked=True):
             u = self._understand(text, keys, "need")  # what they said instead of a ZIP
+            if u.intent == "price":  # a price is no account detail: answered, then the ZIP
+                return self._price(u, text)
         wants = u.intent in ("book", "cancel", "reschedule", "billing") or u.service_type_id
         if wants and not self.memory.asked_first:
             # They said what they need before answering: keep it, and ask once more.

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from bookings.availability import Slot, slots_find
 from bookings.models import ServiceType
 from bookings.preferences import Preference, preference_parse
-from bookings.voice import selectors, speech
-from bookings.voice.brain import Brain, Understanding
+from bookings.voice import prices, selectors, speech
+from bookings.voice.brain import Brain, RuleBrain, Understanding
 from bookings.voice.dialogue.memory import Offer
 from bookings.voice.dialogue.states import (
     MIN_CONFIDENCE,
@@ -102,6 +102,40 @@ class _DialogueTools:
                     today=dialogue.now.astimezone(dialogue.tz).date(),
                 )
                 for a in context.upcoming
+            ],
+        }
+
+    def lookup_price(self, question: str) -> dict:
+        """What the agent would say to the price question, from the price book: the model
+        sees the price book's answer, never a number to repeat on its own."""
+        dialogue = self.dialogue
+        heard = RuleBrain().understand(  # which service it names, read like any need
+            text=question,
+            expecting="intent",
+            organization=dialogue.organization,
+            catalogue=dialogue.catalogue,
+        )
+        answer = prices.price_answer(
+            organization=dialogue.organization,
+            catalogue=dialogue.catalogue,
+            words=question,
+            service_type_id=heard.service_type_id,
+            service_confidence=heard.service_confidence,
+            current_service=dialogue.service_chosen(),
+        )
+        return {
+            "found": answer.found,
+            "answer": answer.text,
+            "prices": [
+                {
+                    "name": prices.spoken_name(q.name),
+                    "price": str(q.price),
+                    "currency": q.currency,
+                    "unit": q.unit,
+                    "flat_rate": q.flat_rate,
+                    "diagnostic_fee": q.diagnostic,
+                }
+                for q in answer.quotes
             ],
         }
 

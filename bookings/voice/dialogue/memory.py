@@ -71,8 +71,22 @@ class DialogueMemory:
     emergency: str = ""
     # A thing the caller named that the organisation does not serve ("water softener"), or "".
     unserved: str = ""
-    # What the caller came for when no service says it: "cancel", "billing" or "unserved".
+    # What the caller came for when no service says it: "cancel", "billing", "unserved" or
+    # "price".
     wanted: str = ""
+
+    # --- price questions --------------------------------------------------------------------
+    # The services of the price just said (best first): what "yes, book that" books.
+    price_service_ids: list[int] = field(default_factory=list)
+    # The brain's confidence in the first of them.
+    price_confidence: float = 0.0
+    # The other service of a price that named two ("a tune-up"): booked when the caller says
+    # the clarifying question's service is not the one.
+    price_alternative_id: int | None = None
+    # "What would you like a price for?" was asked: the next answer is a price question.
+    price_asked: bool = False
+    # What was quoted in this call ("AC tune-up $129", "no price quoted"), for the summary.
+    prices_said: list[str] = field(default_factory=list)
 
     # --- a new caller's address and number ------------------------------------------------
     # The service address as said (cleaned), with the ZIP when asked for separately.
@@ -154,6 +168,10 @@ _REQUEST_FIELDS = (
     "emergency",
     "asked_which",
     "unserved",
+    "price_service_ids",
+    "price_confidence",
+    "price_alternative_id",
+    "price_asked",
 )
 
 

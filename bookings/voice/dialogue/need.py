@@ -14,6 +14,7 @@ from bookings.voice.dialogue.helpers import (
     _HOURS_QUESTION,
     _service_spoken,
 )
+from bookings.voice.dialogue.price import BOOK_IT as PRICE_BOOK_IT
 from bookings.voice.dialogue.states import (
     CALLBACK_ASK,
     DESCRIBE_PROMPT,
@@ -41,6 +42,10 @@ class NeedStage:
             self.memory.location_id = self.memory.offered_location_id
             if u.service_type_id is not None:
                 return self._service_heard(u, text)
+            if self.memory.price_service_ids:  # a price asked instead of answering: book it?
+                return self._ask(
+                    f"Great. {PRICE_BOOK_IT}", state="price_offer", question=PRICE_BOOK_IT
+                )
             pending, self.memory.pending_intent = self.memory.pending_intent, ""
             if pending:
                 return self._on_need(Understanding(intent=pending, words=text), text, keys)
@@ -59,6 +64,19 @@ class NeedStage:
         return self._again("Sorry, I didn't get that.", reason="location not confirmed")
 
     def _on_need(self, u: Understanding, text: str, keys: str) -> str:
+        if self.memory.price_asked:
+            # The answer to "what would you like a price for?" is a price question.
+            self.memory.price_asked = False
+            if u.intent in ("book", "unknown") and not u.unserved:
+                return self._price(
+                    Understanding(
+                        intent="price",
+                        service_type_id=u.service_type_id,
+                        service_confidence=u.service_confidence,
+                        words=u.words,
+                    ),
+                    text,
+                )
         if u.intent == "cancel":
             return self._cancel_start()
         if u.intent == "reschedule":
@@ -131,6 +149,11 @@ class NeedStage:
         if u.service_type_id is not None:
             self._description_add(text)
             self.memory.service_type_id = u.service_type_id
+            return self._next(prefix="Got it.")
+        alternative, self.memory.price_alternative_id = self.memory.price_alternative_id, None
+        if u.intent == "no" and alternative is not None:
+            # The price named two services and it is not the first: the other one.
+            self.memory.service_type_id = alternative
             return self._next(prefix="Got it.")
         # Still unsure after one question: keep the best guess, the office double-checks.
         self._description_add(text)

@@ -90,6 +90,8 @@ STATES: dict[str, State] = {
         "_on_describe", "service", ("not cooling", "no heat", "leaking", "clogged", "tripping")
     ),
     "clarify": State("_on_clarify", "yes_no"),
+    # A price was said (price.py): "Would you like me to book that?"
+    "price_offer": State("_on_price_offer", "yes_no", ("yes please", "no thanks")),
     # A new caller's name, address and number (contact.py).
     "name": State("_on_name", "name"),
     "last_name": State("_on_last_name", "name"),
