@@ -265,6 +265,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ServiceTypeKindEnum": "bookings.models.ServiceType.Kind",
         "JobStatusEnum": "bookings.models.Job.Status",
+        "SourceEnum": "customers.models.Source",
+        "ReportSourceEnum": "invoicing.selectors_reports.SOURCE_GROUPS",
     },
     # Swagger UI's assets ship in drf-spectacular-sidecar: the docs work with no internet.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.contrib import admin
 
 from dispatchnode.accounts.admin_base import TenantAdmin, TenantTabularInline
-from invoicing.models import Invoice, InvoiceLine, Payment, PriceBookItem
+from invoicing.models import (
+    CreditNote,
+    Invoice,
+    InvoiceEvent,
+    InvoiceLine,
+    Payment,
+    PaymentRequest,
+    PriceBookItem,
+)
 
 
 @admin.register(PriceBookItem)
@@ -112,3 +120,33 @@ class PaymentAdmin(TenantAdmin):
     def save_model(self, request, obj, form, change):
         _stamp_recorded_by(request, [obj])
         super().save_model(request, obj, form, change)
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(TenantAdmin):
+    """Credit notes are written by the refund and credit services; here they are read."""
+
+    list_display = ("number", "invoice", "amount", "currency", "reason", "created_at")
+    search_fields = ("number", "invoice__number", "reason", "provider_refund_id")
+    list_select_related = ("invoice",)
+    readonly_fields = ("invoice", "payment", "actor")
+
+
+@admin.register(InvoiceEvent)
+class InvoiceEventAdmin(TenantAdmin):
+    """The invoices' history, append-only."""
+
+    list_display = ("invoice", "kind", "version", "note", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("invoice__number", "note")
+    list_select_related = ("invoice",)
+    readonly_fields = ("invoice", "actor")
+
+
+@admin.register(PaymentRequest)
+class PaymentRequestAdmin(TenantAdmin):
+    list_display = ("invoice", "provider", "provider_id", "amount", "status", "expires_at")
+    list_filter = ("provider", "status")
+    search_fields = ("invoice__number", "provider_id")
+    list_select_related = ("invoice",)
+    readonly_fields = ("invoice",)

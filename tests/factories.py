@@ -39,7 +39,15 @@ from customers.models import (
 from dispatchnode.accounts.models import Membership, Organization, PhoneNumber, User
 from dispatchnode.core.models import BackgroundRun
 from integrations.models import WebhookEvent
-from invoicing.models import Invoice, InvoiceLine, Payment, PriceBookItem
+from invoicing.models import (
+    CreditNote,
+    Invoice,
+    InvoiceEvent,
+    InvoiceLine,
+    Payment,
+    PaymentRequest,
+    PriceBookItem,
+)
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -454,3 +462,36 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
     event_id = factory.Sequence(lambda n: f"evt_test_{n:06d}")
     type = "payment_intent.succeeded"
     payload = factory.LazyAttribute(lambda o: {"id": o.event_id, "type": o.type})
+
+
+class CreditNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CreditNote
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    organization = factory.SelfAttribute("invoice.organization")
+    number = factory.Sequence(lambda n: f"CN-2026-{n + 1:06d}")
+    amount = Decimal("5.00")
+    reason = "Goodwill"
+
+
+class InvoiceEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvoiceEvent
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    organization = factory.SelfAttribute("invoice.organization")
+    kind = InvoiceEvent.Kind.SENT
+    note = "To sms +15125550142"
+
+
+class PaymentRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PaymentRequest
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    organization = factory.SelfAttribute("invoice.organization")
+    provider = "stripe"
+    provider_id = factory.Sequence(lambda n: f"cs_test_{n:08d}")
+    url = "https://checkout.stripe.com/c/pay/cs_test"
+    amount = Decimal("108.25")

@@ -65,6 +65,7 @@ CHECKS: dict[str, str] = {
     "dashboard/invoices/<int:pk>/void/": "web-object",
     "dashboard/invoices/<int:pk>/rotate-link/": "web-object",
     "dashboard/invoices/<int:pk>/payments/<int:payment_pk>/refund/": "web-object",
+    "dashboard/reports/": "web-page",  # tests/web/test_reports_page.py: org B never counted
     "tech/": "web-page",
     "tech/day/list/": "web-page",
     "tech/visits/<int:pk>/": "web-object",  # tests/web/test_tech.py
@@ -142,6 +143,12 @@ CHECKS: dict[str, str] = {
     f"{API}^payments/(?P<pk>[^/.]+)/refund/$": "api-object",
     f"{API}^price-book/$": "api-list",
     f"{API}^price-book/(?P<pk>[^/.]+)/$": "api-object",
+    # the reports: collection actions, org B's rows never counted (tests/api/test_reports.py)
+    f"{API}^reports/customer-lifetime-value/$": "api-collection",
+    f"{API}^reports/receivables/$": "api-collection",
+    f"{API}^reports/repeat-rate/$": "api-collection",
+    f"{API}^reports/retention/$": "api-collection",
+    f"{API}^reports/revenue-by-source/$": "api-collection",
 }
 
 # The admin: site-level pages by name, and per registered model the pages Django generates.

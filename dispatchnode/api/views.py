@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 
 
 class ApiRootView(APIView):
-    """Resource name → list URL, for every router the API includes. Public, like the schema."""
+    """Resource name → list URL, for every router the API includes. Public, like the schema.
+    A resource without a list (the reports) names each of its collection actions instead."""
 
     permission_classes = [AllowAny]
     routers: tuple[SimpleRouter, ...] = ()
@@ -23,13 +24,19 @@ class ApiRootView(APIView):
         responses={
             200: OpenApiResponse(
                 {"type": "object", "additionalProperties": {"type": "string", "format": "uri"}},
-                description="Resource name → list URL.",
+                description="Resource name → list URL (or report name → URL).",
             )
         },
     )
     def get(self, request: Request) -> Response:
         resources = {}
         for router in self.routers:
-            for prefix, _viewset, basename in router.registry:
-                resources[prefix] = reverse(f"api:{basename}-list", request=request)
+            for prefix, viewset, basename in router.registry:
+                if hasattr(viewset, "list"):
+                    resources[prefix] = reverse(f"api:{basename}-list", request=request)
+                    continue
+                for extra in viewset.get_extra_actions():
+                    if not extra.detail:
+                        name = f"api:{basename}-{extra.url_name}"
+                        resources[f"{prefix}/{extra.url_path}"] = reverse(name, request=request)
         return Response(resources)

@@ -56,11 +56,22 @@ class ApiRoute:
         return self.viewset.queryset.model
 
     @property
+    def has_objects(self) -> bool:
+        """A resource with a list or detail route; the reports have collection actions only
+        (their tenant isolation is tested in tests/api/test_reports.py)."""
+        return bool({"list", "retrieve"} & self.actions)
+
+    @property
     def list_url(self) -> str:
         return reverse(f"api:{self.basename}-list")
 
     def detail_url(self, pk) -> str:
         return reverse(f"api:{self.basename}-detail", args=[pk])
+
+
+def object_routes() -> list[ApiRoute]:
+    """The registrations that serve objects (a list or a detail route)."""
+    return [route for route in api_routes() if route.has_objects]
 
 
 def api_views() -> list[tuple[str, object]]:

@@ -29,7 +29,7 @@ from customers.models import DuplicateReview
 from dispatchnode.accounts.services import api_token_issue
 from dispatchnode.wsgi import application
 from invoicing.models import Invoice
-from tests.api.resources import MAKERS, api_routes
+from tests.api.resources import MAKERS, object_routes
 
 SCHEMA_PATH = "/api/v1/schema/"
 SEED = 20261207
@@ -81,7 +81,7 @@ class FuzzTarget:
 
     def __init__(self, organization) -> None:
         by_model = {model: maker(organization) for model, maker in MAKERS.items()}
-        self.real_ids = {route.list_url: by_model[route.model].pk for route in api_routes()}
+        self.real_ids = {route.list_url: by_model[route.model].pk for route in object_routes()}
         job, review = by_model[Job], by_model[DuplicateReview]
         # The job's own customer, location and service type, so that they belong together.
         self.references = {

@@ -123,6 +123,11 @@ def test_the_api_root_lists_every_resource(db):
             "invoices",
             "payments",
             "price-book",
+            "reports/revenue-by-source",
+            "reports/customer-lifetime-value",
+            "reports/repeat-rate",
+            "reports/retention",
+            "reports/receivables",
         )
     }
 

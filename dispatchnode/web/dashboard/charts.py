@@ -5,6 +5,7 @@ template (`dashboard/_bar_chart.html`, `dashboard/_sparkline.html`). No JavaScri
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 480, 150
@@ -134,3 +135,171 @@ def sparkline(
         total,
         description,
     )
+
+
+# --- Reports: revenue by source as stacked bars, receivables by age as horizontal bars ----------
+
+
+def short_money(value) -> str:
+    """$950, $1.2k, $12k, $1.5M: for axis labels, where cents are noise."""
+    amount = float(value)
+    for limit, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if abs(amount) >= limit:
+            scaled = amount / limit
+            return f"${scaled:.1f}{suffix}" if abs(scaled) < 10 else f"${scaled:.0f}{suffix}"
+    return f"${amount:.0f}"
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above `value`, so axis lines fall on round sums."""
+    if value <= 0:
+        return 0
+    magnitude = 10 ** math.floor(math.log10(value))
+    return next(f * magnitude for f in (1, 2, 2.5, 5, 10) if f * magnitude >= value)
+
+
+@dataclass(frozen=True)
+class Segment:
+    x: float
+    y: float
+    width: float
+    height: float
+    series: str  # the series key, also the CSS class suffix
+    title: str
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    show_label: bool
+    cx: float
+    segments: list[Segment]
+    total_title: str
+    note: str  # a short figure over the column ("48%"), "" for none
+    note_y: float
+
+
+@dataclass(frozen=True)
+class GridLine:
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    series: str
+    label: str
+
+
+@dataclass(frozen=True)
+class StackedBarChart:
+    width: int
+    height: int
+    left: int
+    baseline: float
+    columns: list[Column]
+    grid: list[GridLine]
+    legend: list[LegendItem]
+    description: str
+
+
+def stacked_bar_chart(
+    columns: list[tuple[str, dict[str, object]]],
+    *,
+    series: list[tuple[str, str]],
+    highlight: str,
+    description: str,
+    width: int = 640,
+    height: int = 220,
+) -> StackedBarChart:
+    """One column per bucket (`(label, {series key: amount})`), the series stacked bottom-up in
+    `series` order. Over each column with money in it, the `highlight` series' share of it."""
+    top, bottom, left, right = 16, 22, 46, 8
+    plot_w, plot_h = width - left - right, height - top - bottom
+    totals = [sum(float(values.get(key, 0)) for key, _ in series) for _, values in columns]
+    peak = nice_ceiling(max(totals, default=0))
+    slot = plot_w / max(len(columns), 1)
+    every = max(1, -(-len(columns) // 12))  # at most 12 labels
+    names = dict(series)
+    drawn = []
+    for i, ((label, values), total) in enumerate(zip(columns, totals, strict=True)):
+        x, y = round(left + i * slot + slot * 0.15, 1), top + plot_h
+        segments = []
+        for key, name in series:
+            amount = float(values.get(key, 0))
+            if not amount or not peak:
+                continue
+            h = plot_h * amount / peak
+            y -= h
+            segments.append(
+                Segment(
+                    x=x,
+                    y=round(y, 1),
+                    width=round(slot * 0.7, 1),
+                    height=round(h, 1),
+                    series=key,
+                    title=f"{label} · {name}: {short_money(amount)}",
+                )
+            )
+        share = float(values.get(highlight, 0)) / total if total else None
+        drawn.append(
+            Column(
+                label=label,
+                show_label=i % every == 0,
+                cx=round(left + i * slot + slot / 2, 1),
+                segments=segments,
+                total_title=f"{label}: {short_money(total)}",
+                note=f"{share:.0%}" if share is not None and len(columns) <= 16 else "",
+                note_y=round(y - 4, 1),
+            )
+        )
+    grid = (
+        [
+            GridLine(y=round(top + plot_h * (1 - f), 1), label=short_money(peak * f))
+            for f in (0.5, 1.0)
+        ]
+        if peak
+        else []
+    )
+    legend = [LegendItem(series=key, label=names[key]) for key, _ in series]
+    return StackedBarChart(width, height, left, top + plot_h, drawn, grid, legend, description)
+
+
+@dataclass(frozen=True)
+class HBar:
+    y: float
+    width: float
+    label: str
+    value: str
+    tone: str  # CSS class suffix
+    text_y: float
+
+
+@dataclass(frozen=True)
+class HBarChart:
+    width: int
+    height: int
+    left: int
+    bars: list[HBar]
+    description: str
+
+
+def horizontal_bar_chart(
+    rows: list[tuple[str, object, str, str]], *, description: str, width: int = 480
+) -> HBarChart:
+    """One bar per `(label, amount, shown value, tone)`, longest for the largest amount."""
+    left, right, row_h = 92, 96, 28
+    plot_w = width - left - right
+    peak = max((float(amount) for _, amount, _, _ in rows), default=0)
+    bars = [
+        HBar(
+            y=i * row_h + 4,
+            width=round(plot_w * float(amount) / peak, 1) if peak else 0,
+            label=label,
+            value=value,
+            tone=tone,
+            text_y=i * row_h + 18,
+        )
+        for i, (label, amount, value, tone) in enumerate(rows)
+    ]
+    return HBarChart(width, len(rows) * row_h + 4, left, bars, description)

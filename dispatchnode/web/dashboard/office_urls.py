@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dispatchnode.web.dashboard import calls, customers, invoices, jobs, today
+from dispatchnode.web.dashboard import calls, customers, invoices, jobs, reports, today
 
 urlpatterns = [
     path("", today.today, name="home"),
@@ -30,4 +30,5 @@ urlpatterns = [
         invoices.payment_refund,
         name="payment-refund",
     ),
+    path("reports/", reports.report_page, name="reports"),
 ]
