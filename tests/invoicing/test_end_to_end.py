@@ -115,7 +115,7 @@ def test_completion_to_paid_through_a_worker_and_signed_stripe_events(
         )
         assert answer.status_code == 200, answer.content
         invoice = Invoice.objects.get(pk=answer.json()["invoice"])
-        assert (invoice.status, invoice.total) == ("sent", Decimal("274.41"))  # 253.50 + 15.59 + 5.32 tax
+        assert (invoice.status, invoice.total) == ("sent", Decimal("274.41"))  # + 20.91 tax
 
         # then the worker sends the email (Django's backend) and the SMS (the Twilio fake)
         [email] = wait_for(lambda: list(mail.outbox), "the invoice email")
@@ -124,10 +124,10 @@ def test_completion_to_paid_through_a_worker_and_signed_stripe_events(
         assert public in email.body
         assert public in sms[0]["body"]
         assert wait_for(
-            lambda: set(
-                Message.objects.filter(purpose="invoice").values_list("channel", "status")
-            )
-            == {("email", "sent"), ("sms", "queued")},
+            lambda: (
+                set(Message.objects.filter(purpose="invoice").values_list("channel", "status"))
+                == {("email", "sent"), ("sms", "queued")}
+            ),
             "both messages recorded",
         )
 
