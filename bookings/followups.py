@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 from django.db.models import Exists, OuterRef, Q
 
-from bookings.models import APPOINTMENT_ACTIVE_STATUSES, Appointment, CallSession, Job
+from bookings.models import APPOINTMENT_ACTIVE_STATUSES, Appointment, Callback, CallSession, Job
+from bookings.services_callbacks import HOT_LEAD_SCORE
 from customers.followups import Due, followup_trigger_register
 from customers.models import FollowUp, FollowUpRule
 from dispatchnode.accounts.models import PhoneNumber
@@ -21,8 +22,6 @@ from dispatchnode.accounts.models import PhoneNumber
 # How far back a finder looks past the due time: a rule turned on today does not message
 # every customer of the last ten years; a scan that was down for a few days catches up.
 LOOKBACK = dt.timedelta(days=7)
-# A call scoring at least this is a hot lead: it goes to the office's callback queue, not nurture.
-HOT_LEAD_SCORE = 70
 DONE_STATUSES = (Job.Status.COMPLETED, Job.Status.INVOICED, Job.Status.CLOSED)
 
 
@@ -175,8 +174,8 @@ def booking_recheck(followup: FollowUp) -> str:
 
 
 def lead_unbooked_due(rule: FollowUpRule, now: dt.datetime) -> Iterator[Due]:
-    """Calls that ended without a booking and were not hot (hot ones go to the callback queue),
-    `delay` after the call: the nurture sequence."""
+    """Calls that ended without a booking, `delay` after the call: the nurture sequence. Hot
+    leads and calls with a call-back item are the office's callback queue, not nurtured."""
     booked_since = Exists(
         Job.objects.filter(
             customer_id=OuterRef("customer_id"), created_at__gte=OuterRef("started_at")
@@ -192,6 +191,7 @@ def lead_unbooked_due(rule: FollowUpRule, now: dt.datetime) -> Iterator[Due]:
         )
         .filter(Q(lead_score__isnull=True) | Q(lead_score__lt=HOT_LEAD_SCORE))
         .filter(~booked_since, ~_has_followup(rule, "call"))
+        .exclude(Exists(Callback.objects.filter(call_id=OuterRef("pk"))))
         .order_by()
     )
     base = _base_context(rule)

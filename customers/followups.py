@@ -211,14 +211,15 @@ class SendResult:
     failed: int = 0
 
 
-def followups_send(*, now: dt.datetime, batch: int = SEND_BATCH) -> SendResult:
+def followups_send(
+    *, now: dt.datetime, organization: Organization | None = None, batch: int = SEND_BATCH
+) -> SendResult:
     """Send the scheduled follow-ups that are due at `now`, one short transaction each."""
     result = SendResult()
-    ids = list(
-        FollowUp.objects.filter(status=FollowUp.Status.SCHEDULED, scheduled_for__lte=now)
-        .order_by("scheduled_for", "id")
-        .values_list("id", flat=True)[:batch]
-    )
+    due = FollowUp.objects.filter(status=FollowUp.Status.SCHEDULED, scheduled_for__lte=now)
+    if organization is not None:
+        due = due.filter(organization=organization)
+    ids = list(due.order_by("scheduled_for", "id").values_list("id", flat=True)[:batch])
     for pk in ids:
         outcome = followup_send_one(followup_id=pk, now=now)
         if outcome:
