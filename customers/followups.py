@@ -23,11 +23,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from customers.messaging import email_queue, sms_queue
 from customers.models import ContactPoint, FollowUp, FollowUpRule
 from customers.selectors import consent_allows
 from dispatchnode.accounts.models import Organization
+from dispatchnode.core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +152,46 @@ def followup_rules_default_ensure(*, organization: Organization) -> int:
     ]
     FollowUpRule.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+# --- Reads and the owner's edits ----------------------------------------------------------
+
+
+def followup_rule_list(*, organization: Organization) -> QuerySet[FollowUpRule]:
+    return FollowUpRule.objects.filter(organization=organization)
+
+
+def followup_list(*, organization: Organization) -> QuerySet[FollowUp]:
+    return FollowUp.objects.filter(organization=organization).select_related("rule")
+
+
+@transaction.atomic
+def followup_rule_update(
+    *,
+    rule: FollowUpRule,
+    is_active: bool | None = None,
+    delay: dt.timedelta | None = None,
+    subject: str | None = None,
+    body: str | None = None,
+) -> FollowUpRule:
+    """The owner turns a rule on or off, changes its delay or its text. Follow-ups already
+    scheduled keep their time; a rule turned off cancels them at send time."""
+    rule = FollowUpRule.objects.select_for_update().get(pk=rule.pk)
+    if delay is not None:
+        if delay <= dt.timedelta(0) or delay > dt.timedelta(days=365):
+            raise ApplicationError("The delay is between a minute and a year.", code="delay")
+        rule.delay = delay
+    if body is not None:
+        if not body.strip():
+            raise ApplicationError("The message text cannot be empty.", code="body")
+        rule.body = body.strip()
+    if subject is not None:
+        rule.subject = subject.strip()
+    if is_active is not None:
+        rule.is_active = is_active
+    rule.full_clean()
+    rule.save()
+    return rule
 
 
 # --- Scan ----------------------------------------------------------------------------------
