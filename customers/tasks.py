@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
@@ -161,17 +162,17 @@ def _organization_dedupe_run(run_id: int) -> None:
     reject_on_worker_lost=True,
     ignore_result=True,
 )
-def followups_scan_task() -> int:
+def followups_scan_task(now: str | None = None) -> int:
     """Schedule the follow-ups that came due, organisation by organisation. Idempotent: the
-    unique key makes a rerun insert nothing new."""
+    unique key makes a rerun insert nothing new. `now` (ISO 8601) freezes the clock in tests."""
 
     with tenant_unscoped("list the organisations to scan for follow-ups"):
         organizations = list(Organization.objects.order_by("pk"))
     inserted = 0
-    now = timezone.now()
+    moment = _moment(now)
     for organization in organizations:
         with tenant_scope(organization.pk):
-            inserted += followups_scan(now=now, organization=organization)
+            inserted += followups_scan(now=moment, organization=organization)
     return inserted
 
 
@@ -181,11 +182,11 @@ def followups_scan_task() -> int:
     reject_on_worker_lost=True,
     ignore_result=True,
 )
-def followups_send_task() -> int:
+def followups_send_task(now: str | None = None) -> int:
     """Send the due follow-ups. A worker killed mid-send rolls back its one transaction, so the
     redelivered task sends each follow-up exactly once."""
 
-    now = timezone.now()
+    now = _moment(now)
     with tenant_unscoped("find the organisations with due follow-ups"):
         org_ids = sorted(
             set(
@@ -200,3 +201,7 @@ def followups_send_task() -> int:
             organization = Organization.objects.get(pk=org_id)
             sent += followups_send(now=now, organization=organization).sent
     return sent
+
+
+def _moment(now: str | None) -> dt.datetime:
+    return dt.datetime.fromisoformat(now) if now else timezone.now()

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from bookings.models import Job
 from customers.followups import followup_send_one, followups_scan, followups_send
 from customers.models import Consent, FollowUp, FollowUpRule, Message
+from customers.tasks import followups_scan_task, followups_send_task
 from tests import factories
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -285,3 +286,21 @@ def test_nurture_stops_when_the_lead_books_and_skips_hot_leads():
     assert followup.reason == "Booked since the call."
     assert not Message.objects.exists()
     assert Consent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_beat_tasks_scan_and_send_in_each_organisations_scope():
+    # Given a due 30-day follow-up in one organisation and nothing in another
+    job = _completed_job(completed_at=_local(2026, 3, 1, 10))
+    _only_rule(job.organization)
+    factories.OrganizationFactory()
+    noon = _local(2026, 3, 31, 12).isoformat()
+
+    # When beat's two tasks run (through Celery's apply, as a worker calls them), twice
+    scanned = [followups_scan_task.apply(kwargs={"now": noon}).get() for _ in range(2)]
+    sent = [followups_send_task.apply(kwargs={"now": noon}).get() for _ in range(2)]
+
+    # Then one follow-up, one text
+    assert scanned == [1, 0]
+    assert sent == [1, 0]
+    assert Message.objects.filter(customer=job.customer).count() == 1
