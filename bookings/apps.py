@@ -7,4 +7,10 @@ class BookingsConfig(AppConfig):
 
     def ready(self) -> None:
         # Outbox subscribers: text a technician when today's visits change.
-        from bookings import notifications  # noqa: F401
+        # Follow-up triggers on jobs, appointments and calls (customers.followups).
+        from bookings import (
+            followups,
+            notifications,  # noqa: F401
+        )
+
+        followups.register()

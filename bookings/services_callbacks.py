@@ -1,4 +1,8 @@
-"""The callback queue: calls that ended unbooked with a "call back" action item.
+"""The callback queue: calls that ended unbooked with a "call back" action item, and hot leads.
+
+A call that ended unbooked with a lead score of at least `HOT_LEAD_SCORE` is queued too, even
+without a call-back item ("Hot lead (score 85) did not book: …"); the cooler ones enter the
+nurture follow-ups instead (`bookings.followups.lead_unbooked_due`).
 
 A `Callback` row is opened when a call ends (`bookings.voice.services.call_status_record` calls
 `callback_open_for_call`), once per call. A dispatcher claims one (two claiming at once: the
@@ -18,6 +22,8 @@ from dispatchnode.core.errors import ApplicationError, Conflict
 # Outcomes of a finished call that leave a lead to ring back (a booking does not).
 UNBOOKED_OUTCOMES = frozenset({CallSession.Outcome.NO_BOOKING, CallSession.Outcome.TRANSFERRED})
 _DECLINED = "declined a call back"
+# A lead scoring at least this that did not book is rung back by the office within minutes.
+HOT_LEAD_SCORE = 70
 
 
 def callback_reason(action_items: list) -> str:
@@ -37,12 +43,21 @@ def callback_reason(action_items: list) -> str:
     return ""
 
 
+def hot_lead_reason(call: CallSession) -> str:
+    """Why a hot unbooked call is queued ("" when it is not hot or was a transfer)."""
+    score = call.lead_score
+    if call.outcome != CallSession.Outcome.NO_BOOKING or score is None or score < HOT_LEAD_SCORE:
+        return ""
+    about = (call.summary or call.outcome_reason or "no summary").strip()
+    return f"Hot lead (score {score}) did not book: {about}"[:500]
+
+
 def callback_open_for_call(call: CallSession) -> Callback | None:
     """Queue `call` for a call back when it ended unbooked with a call-back action item.
     Idempotent (status callbacks repeat): the existing row is returned, never reopened."""
     if call.outcome not in UNBOOKED_OUTCOMES or call.ended_at is None:
         return None
-    reason = callback_reason(call.action_items)
+    reason = callback_reason(call.action_items) or hot_lead_reason(call)
     if not reason:
         return None
     existing = Callback.objects.filter(organization_id=call.organization_id, call=call).first()

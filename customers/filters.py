@@ -6,7 +6,14 @@ import django_filters
 from django.db.models import Q
 
 from customers import selectors
-from customers.models import Customer, CustomerMerge, CustomerNote, DuplicateReview
+from customers.models import (
+    Customer,
+    CustomerMerge,
+    CustomerNote,
+    DuplicateReview,
+    FollowUp,
+    FollowUpRule,
+)
 from dispatchnode.api.filters import IdFilter, TenantFilterSet
 from dispatchnode.core.phones import InvalidPhoneNumber, phone_to_e164
 
@@ -79,3 +86,15 @@ class DuplicateReviewFilter(TenantFilterSet):
 
     def filter_customer(self, queryset, name, value):
         return queryset.filter(Q(customer_a_id=value) | Q(customer_b_id=value))
+
+
+class FollowUpFilter(TenantFilterSet):
+    customer = IdFilter(field_name="customer_id")
+    job = IdFilter(field_name="job_id")
+    rule = IdFilter(field_name="rule_id")
+    status = django_filters.ChoiceFilter(choices=FollowUp.Status.choices)
+
+
+class FollowUpRuleFilter(TenantFilterSet):
+    trigger = django_filters.ChoiceFilter(choices=FollowUpRule.Trigger.choices)
+    is_active = django_filters.BooleanFilter()

@@ -452,3 +452,105 @@ class DuplicateReview(TenantModel):
 
     def __str__(self) -> str:
         return f"#{self.customer_a_id} / #{self.customer_b_id} ({self.get_status_display()})"
+
+
+class FollowUpRule(TenantModel):
+    """An owner-editable rule: which message goes out, on which trigger, how long after.
+
+    The trigger's finder lives in the app that owns the objects (bookings, invoicing) and is
+    registered in `customers.followups`; this table only holds the owner's settings.
+    """
+
+    class Trigger(models.TextChoices):
+        APPOINTMENT_REMINDER = "appointment_reminder", "Before an appointment"
+        BOOKING_CREATED = "booking_created", "After a booking"
+        JOB_COMPLETED = "job_completed", "After a job is completed"
+        INVOICE_OVERDUE = "invoice_overdue", "Invoice overdue"
+        INVOICE_PAID = "invoice_paid", "After an invoice is paid"
+        LEAD_UNBOOKED = "lead_unbooked", "Lead that did not book"
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+
+    name = models.CharField(max_length=120)
+    trigger = models.CharField(max_length=30, choices=Trigger.choices)
+    category = models.CharField(
+        max_length=20, blank=True, help_text="Service category (hvac, plumbing…); blank: any."
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SMS)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(
+        help_text="Placeholders: {first_name} {company} {service} {window} {invoice_number} "
+        "{balance} {pay_url} {booking_phone}."
+    )
+    delay = models.DurationField(
+        help_text="After the trigger time (before it for appointment reminders)."
+    )
+    repeat_every = models.DurationField(null=True, blank=True)
+    max_count = models.PositiveSmallIntegerField(default=1)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["trigger", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="customers_followuprule_name_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_count__gte=1), name="customers_followuprule_max_count_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FollowUp(TenantModel):
+    """One scheduled (then sent, skipped or cancelled) message of a rule for one object.
+
+    At most once per rule, object and sequence: a unique key, so two scans racing each other
+    insert one row, and the send marks the row sent in the transaction that queues the message.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    rule = models.ForeignKey(FollowUpRule, on_delete=models.CASCADE, related_name="followups")
+    object_type = models.CharField(max_length=30, help_text="job, appointment, invoice, call.")
+    object_id = models.BigIntegerField()
+    sequence = models.PositiveSmallIntegerField(default=1)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="followups"
+    )
+    job = models.ForeignKey(
+        "bookings.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
+    )
+    scheduled_for = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    reason = models.CharField(max_length=300, blank=True)
+    context = models.JSONField(default=dict, blank=True, help_text="Placeholder values.")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-scheduled_for", "-id"]
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"], name="customers_followup_due"),
+            models.Index(fields=["organization", "customer", "scheduled_for"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "object_type", "object_id", "sequence"],
+                name="customers_followup_once_per_rule_object",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.object_type}:{self.object_id}#{self.sequence} {self.status}"

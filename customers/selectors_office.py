@@ -15,6 +15,7 @@ from customers.models import (
     CustomerNote,
     DuplicateReview,
     Equipment,
+    FollowUp,
     Message,
     ServiceLocation,
 )
@@ -139,6 +140,15 @@ def customer_messages(*, organization: Organization, customer: Customer) -> list
         Message.objects.filter(organization=organization, customer=customer).order_by(
             "-created_at", "-id"
         )[:TIMELINE_LIMIT]
+    )
+
+
+def customer_followups(*, organization: Organization, customer: Customer) -> list[FollowUp]:
+    """The customer's latest follow-ups (scheduled first by time, then sent), one query."""
+    return list(
+        FollowUp.objects.filter(organization=organization, customer=customer)
+        .select_related("rule")
+        .order_by("-scheduled_for", "-id")[:TIMELINE_LIMIT]
     )
 
 

@@ -203,6 +203,31 @@ SMS_OPT_OUT_KEYWORDS = frozenset(
     {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout"}
 )
 SMS_OPT_IN_KEYWORDS = frozenset({"start", "yes", "unstop"})
+SMS_HELP_KEYWORDS = frozenset({"help", "info"})
+
+
+def sms_keyword_reply(*, organization: Organization, body: str) -> str:
+    """The reply carriers require to HELP/INFO, STOP (and synonyms) and START: who we are, how
+    to reach us, how to opt out or back in. "" when the body is no keyword."""
+    keyword = (body or "").strip().lower().rstrip(".!")
+    phone = organization.office_phone
+    reach = f" Call {phone}." if phone else ""
+    if keyword in SMS_HELP_KEYWORDS:
+        return (
+            f"{organization.name}: appointment and service messages.{reach} Reply STOP to opt out."
+        )
+    if keyword in SMS_OPT_OUT_KEYWORDS:
+        return (
+            f"{organization.name}: you are unsubscribed and will get no more texts from us. "
+            "Reply START to opt back in."
+        )
+    if keyword in SMS_OPT_IN_KEYWORDS:
+        return (
+            f"{organization.name}: you are opted back in to texts.{reach} Reply HELP for help, "
+            "STOP to opt out."
+        )
+    return ""
+
 
 _MIRROR_FLAG = {Consent.Channel.SMS: "sms_opt_out", Consent.Channel.EMAIL: "email_opt_out"}
 _CONTACT_KIND = {

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.utils import timezone
 
+from customers.followups import followups_scan, followups_send
 from customers.geocoding import ZipCentroidGeocoder
 from customers.locations import location_geocode
-from customers.models import ServiceLocation
+from customers.models import FollowUp, ServiceLocation
 from customers.services import dedupe_report_dict, organization_dedupe
+from dispatchnode.accounts.models import Organization
 from dispatchnode.core.http import ProviderError
 from dispatchnode.core.models import BackgroundRun
 from dispatchnode.core.retry import retry_delay
@@ -147,3 +151,57 @@ def _organization_dedupe_run(run_id: int) -> None:
         return
     progress.flush()
     background_run_succeed(run=run, result=dedupe_report_dict(report))
+
+
+# --- Follow-ups (beat: dispatchnode.celery.BEAT_SCHEDULE) -----------------------------------
+
+
+@shared_task(
+    name="customers.followups_scan",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def followups_scan_task(now: str | None = None) -> int:
+    """Schedule the follow-ups that came due, organisation by organisation. Idempotent: the
+    unique key makes a rerun insert nothing new. `now` (ISO 8601) freezes the clock in tests."""
+
+    with tenant_unscoped("list the organisations to scan for follow-ups"):
+        organizations = list(Organization.objects.order_by("pk"))
+    inserted = 0
+    moment = _moment(now)
+    for organization in organizations:
+        with tenant_scope(organization.pk):
+            inserted += followups_scan(now=moment, organization=organization)
+    return inserted
+
+
+@shared_task(
+    name="customers.followups_send",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def followups_send_task(now: str | None = None) -> int:
+    """Send the due follow-ups. A worker killed mid-send rolls back its one transaction, so the
+    redelivered task sends each follow-up exactly once."""
+
+    now = _moment(now)
+    with tenant_unscoped("find the organisations with due follow-ups"):
+        org_ids = sorted(
+            set(
+                FollowUp.objects.filter(status=FollowUp.Status.SCHEDULED, scheduled_for__lte=now)
+                .values_list("organization_id", flat=True)
+                .distinct()
+            )
+        )
+    sent = 0
+    for org_id in org_ids:
+        with tenant_scope(org_id):
+            organization = Organization.objects.get(pk=org_id)
+            sent += followups_send(now=now, organization=organization).sent
+    return sent
+
+
+def _moment(now: str | None) -> dt.datetime:
+    return dt.datetime.fromisoformat(now) if now else timezone.now()

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from customers import apis, apis_dedupe, apis_merges
+from customers import apis, apis_dedupe, apis_followups, apis_merges
 
 router = SimpleRouter()
 router.register("customers", apis.CustomerViewSet, basename="customer")
@@ -13,5 +13,7 @@ router.register(
     "duplicate-reviews", apis_merges.DuplicateReviewViewSet, basename="duplicate-review"
 )
 router.register("dedupe-runs", apis_dedupe.DedupeRunViewSet, basename="dedupe-run")
+router.register("followups", apis_followups.FollowUpViewSet, basename="followup")
+router.register("followup-rules", apis_followups.FollowUpRuleViewSet, basename="followup-rule")
 
 urlpatterns = router.urls

@@ -45,6 +45,17 @@ BEAT_SCHEDULE = {
         "schedule": 10.0,
         "options": {"queue": "outbox", "expires": 30},
     },
+    # Follow-ups (customers.followups): find what came due, then send it in local daytime.
+    "followups-scan": {
+        "task": "customers.followups_scan",
+        "schedule": 5 * 60.0,
+        "options": {"queue": "default", "expires": 4 * 60},
+    },
+    "followups-send": {
+        "task": "customers.followups_send",
+        "schedule": 60.0,
+        "options": {"queue": "default", "expires": 50},
+    },
     "outbox-purge": {
         "task": "core.outbox_purge",
         "schedule": 6 * 60 * 60.0,

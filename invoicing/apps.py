@@ -23,3 +23,8 @@ class InvoicingConfig(AppConfig):
         from invoicing.services import job_complete
 
         job_completer_register(job_complete)
+
+        # Follow-ups on invoices: overdue reminders and the review request after payment.
+        from invoicing import followups
+
+        followups.register()

@@ -33,6 +33,8 @@ from customers.models import (
     CustomerNote,
     DuplicateReview,
     Equipment,
+    FollowUp,
+    FollowUpRule,
     Message,
     ServiceLocation,
 )
@@ -495,3 +497,31 @@ class PaymentRequestFactory(factory.django.DjangoModelFactory):
     provider_id = factory.Sequence(lambda n: f"cs_test_{n:08d}")
     url = "https://checkout.stripe.com/c/pay/cs_test"
     amount = Decimal("108.25")
+
+
+class FollowUpRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUpRule
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Tune-up reminder {n}")
+    trigger = FollowUpRule.Trigger.JOB_COMPLETED
+    channel = FollowUpRule.Channel.SMS
+    body = "Hi {first_name}, time for your tune-up with {company}."
+    delay = dt.timedelta(days=30)
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUp
+
+    organization = factory.SubFactory(OrganizationFactory)
+    rule = factory.SubFactory(
+        FollowUpRuleFactory, organization=factory.SelfAttribute("..organization")
+    )
+    customer = factory.SubFactory(
+        CustomerFactory, organization=factory.SelfAttribute("..organization")
+    )
+    object_type = "job"
+    object_id = factory.Sequence(lambda n: 100_000 + n)
+    scheduled_for = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=1))

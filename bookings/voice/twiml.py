@@ -128,6 +128,14 @@ def empty_messaging() -> str:
     return str(MessagingResponse())
 
 
+def messaging_reply(text: str) -> str:
+    """A reply to an inbound SMS (the HELP/STOP/START answers); empty TwiML for no text."""
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return str(response)
+
+
 _SPACES = re.compile(r"\s+")
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from bookings.voice import services, twiml
 from bookings.voice.security import signature_valid, webhook_organization
+from customers.services import sms_keyword_reply
 from dispatchnode.core.scoping import tenant_scope, tenant_unscoped
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,9 @@ def sms_incoming(request: HttpRequest, organization) -> HttpResponse:
         to_number=data.get("To", ""),
         body=data.get("Body", ""),
     )
-    return _twiml(twiml.empty_messaging())
+    # HELP/INFO, STOP and START get the answer carriers require, the others no reply.
+    reply = sms_keyword_reply(organization=organization, body=data.get("Body", ""))
+    return _twiml(twiml.messaging_reply(reply))
 
 
 @twilio_webhook(unknown_number=twiml.empty_messaging, callback=True)

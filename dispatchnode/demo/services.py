@@ -17,6 +17,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
+from customers.followups import followup_rules_default_ensure
 from customers.services import customers_refresh_name_keys
 from dispatchnode.accounts.models import Organization
 from dispatchnode.core.models import TenantModel
@@ -80,6 +81,8 @@ def demo_seed(
         technicians = ensure_technicians(organization=organization, users=users)
         service_types = ensure_catalogue(organization=organization)
         items = ensure_price_book(organization=organization, service_types=service_types)
+        # The default follow-up rules (by name: a rerun adds none).
+        followup_rules_default_ensure(organization=organization)
         say(
             f"Organisation, {len(users)} logins, {len(technicians)} technicians, "
             f"{len(service_types)} service types, {len(items)} price-book items: ready."

@@ -32,6 +32,8 @@ from customers.models import (
     CustomerNote,
     DuplicateReview,
     Equipment,
+    FollowUp,
+    FollowUpRule,
     Message,
     ServiceLocation,
 )
@@ -230,6 +232,14 @@ def make_price_book_item(organization) -> PriceBookItem:
     return factories.PriceBookItemFactory(organization=organization)
 
 
+def make_followup_rule(organization) -> FollowUpRule:
+    return factories.FollowUpRuleFactory(organization=organization)
+
+
+def make_followup(organization) -> FollowUp:
+    return factories.FollowUpFactory(organization=organization)
+
+
 def make_background_run(organization) -> BackgroundRun:
     return factories.BackgroundRunFactory(organization=organization)
 
@@ -242,6 +252,8 @@ MAKERS: dict[type, Callable] = {
     Equipment: make_equipment,
     CustomerNote: make_note,
     Message: make_message,
+    FollowUpRule: make_followup_rule,
+    FollowUp: make_followup,
     Skill: make_skill,
     ServiceType: make_service_type,
     Technician: make_technician,

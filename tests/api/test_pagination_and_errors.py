@@ -114,6 +114,8 @@ def test_the_api_root_lists_every_resource(db):
             "customer-merges",
             "duplicate-reviews",
             "dedupe-runs",
+            "followups",
+            "followup-rules",
             "technicians",
             "service-types",
             "skills",

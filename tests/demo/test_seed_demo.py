@@ -535,3 +535,14 @@ def test_command_uses_the_public_base_url(db, demo_settings):
 )
 def test_the_company_is_closed_on_public_holidays(day, closed):
     assert is_holiday(day) is closed
+
+
+def test_the_demo_has_the_default_follow_up_rules_once(seeded):
+    from customers.followups import DEFAULT_RULES
+    from customers.models import FollowUpRule
+
+    names = list(
+        FollowUpRule.objects.filter(organization=demo_org()).values_list("name", flat=True)
+    )
+
+    assert sorted(names) == sorted(rule["name"] for rule in DEFAULT_RULES)

@@ -100,6 +100,13 @@ def _full_customer(org):
         organization=org, customer=ana, outcome=CallSession.Outcome.BOOKED, summary="Booked AC."
     )
     factories.MessageFactory(customer=ana, body="Your visit is confirmed for Thursday.")
+    factories.FollowUpFactory(
+        organization=org,
+        customer=ana,
+        rule__name="30 days after the job",
+        status="skipped",
+        reason="+15125550142 opted out of sms.",
+    )
     return ana
 
 
@@ -121,6 +128,9 @@ def test_the_customer_page_shows_everything_about_the_customer(org, office_clien
         "$100.00",
         "Booked AC.",
         "Your visit is confirmed for Thursday.",
+        "30 days after the job",
+        "Skipped",
+        "+15125550142 opted out of sms.",
         "Never merged.",
     ):
         assert text in html, text
@@ -137,6 +147,7 @@ def test_an_empty_customer_page_says_what_is_missing(org, office_client):
         "No invoices yet",
         "No calls from",
         "No messages sent or received yet",
+        "No follow-ups scheduled or sent",
     ):
         assert text in html
 
@@ -217,8 +228,10 @@ def test_the_customer_page_costs_the_same_queries_for_3_or_30_of_everything(
         factories.CallSessionFactory(organization=org, customer=ana)
         factories.MessageFactory(customer=ana, direction=Message.Direction.OUTBOUND)
         factories.CustomerNoteFactory(customer=ana)
+        factories.FollowUpFactory(organization=org, customer=ana)
     office_client.get(f"/dashboard/customers/{ana.pk}/")
-    with django_assert_max_num_queries(19):
+    # 19 before the follow-ups section, which reads its rows and their rules in one query
+    with django_assert_max_num_queries(20):
         assert office_client.get(f"/dashboard/customers/{ana.pk}/").status_code == 200
 
 

@@ -54,6 +54,7 @@ def customer_detail(request, pk: int):
             ),
             "balance": invoicing.customer_balance(organization=org, customer=customer, today=today),
             "timeline": office.customer_messages(organization=org, customer=customer),
+            "followups": office.customer_followups(organization=org, customer=customer),
             "merges": office.customer_merges(organization=org, customer=customer),
         },
     )
