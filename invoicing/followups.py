@@ -16,13 +16,12 @@ import zoneinfo
 from collections.abc import Iterator
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Exists, F, OuterRef
-from django.urls import NoReverseMatch, reverse
 
 from customers.followups import DAY_START, Due, followup_trigger_register
 from customers.models import FollowUp, FollowUpRule
 from invoicing.models import Invoice
+from invoicing.services_sending import invoice_public_url
 
 OPEN = (Invoice.Status.SENT, Invoice.Status.PARTIALLY_PAID)
 # A first overdue reminder is not started for invoices overdue longer than this.
@@ -31,12 +30,8 @@ PAID_LOOKBACK = dt.timedelta(days=7)
 
 
 def _pay_url(token: str) -> str:
-    """The public invoice page, when the invoicing URLs name it (`invoice_public`)."""
-    try:
-        path = reverse("invoice_public", kwargs={"token": token})
-    except NoReverseMatch:
-        return ""
-    return f"{settings.PUBLIC_BASE_URL}{path}"
+    """The customer's invoice page (`invoicing.services_sending.invoice_public_url`)."""
+    return invoice_public_url(Invoice(public_token=token))
 
 
 def _has_followup(rule: FollowUpRule, sequence: int) -> Exists:

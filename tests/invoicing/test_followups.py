@@ -62,6 +62,7 @@ def test_overdue_reminders_go_out_every_seven_days_at_most_three_times():
     assert messages.count() == 3
     assert messages[0].subject == "Invoice INV-2026-000042 is overdue"
     assert "balance of $108.25" in messages[0].body
+    assert f"Pay online: http://127.0.0.1:8000/i/{invoice.public_token}/" in messages[0].body
     assert {m.customer_id for m in messages} == {invoice.customer_id}
 
 
