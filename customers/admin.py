@@ -29,6 +29,8 @@ from customers.models import (
     CustomerNote,
     DuplicateReview,
     Equipment,
+    FollowUp,
+    FollowUpRule,
     Message,
     ServiceLocation,
 )
@@ -555,3 +557,22 @@ class DuplicateReviewAdmin(TenantAdmin):
     @admin.action(description="Not the same person", permissions=["change"])
     def not_the_same_person(self, request, queryset):
         self._decide(request, queryset, duplicate_review_dismiss, "Dismissed")
+
+
+@admin.register(FollowUpRule)
+class FollowUpRuleAdmin(TenantAdmin):
+    list_display = ("name", "trigger", "category", "channel", "delay", "max_count", "is_active")
+    list_filter = ("trigger", "channel", "is_active")
+    search_fields = ("name", "body")
+    list_select_related = ()
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(TenantAdmin):
+    """Written by the scan and the send; read here."""
+
+    list_display = ("rule", "customer", "object_type", "object_id", "status", "scheduled_for")
+    list_filter = ("status", "object_type")
+    search_fields = ("reason", "customer__last_name")
+    list_select_related = ("rule", "customer")
+    readonly_fields = ("rule", "customer", "job", "message")

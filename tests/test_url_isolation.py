@@ -65,6 +65,8 @@ CHECKS: dict[str, str] = {
     "dashboard/invoices/<int:pk>/void/": "web-object",
     "dashboard/invoices/<int:pk>/rotate-link/": "web-object",
     "dashboard/invoices/<int:pk>/payments/<int:payment_pk>/refund/": "web-object",
+    "dashboard/followups/": "web-page",
+    "dashboard/followups/rules/<int:pk>/": "web-object",  # tests/web/test_followups_page.py
     "dashboard/reports/": "web-page",  # tests/web/test_reports_page.py: org B never counted
     "tech/": "web-page",
     "tech/day/list/": "web-page",

@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from dispatchnode.web.dashboard import calls, customers, invoices, jobs, reports, today
+from dispatchnode.web.dashboard import (
+    calls,
+    customers,
+    followups,
+    invoices,
+    jobs,
+    reports,
+    today,
+)
 
 urlpatterns = [
     path("", today.today, name="home"),
@@ -31,4 +39,6 @@ urlpatterns = [
         name="payment-refund",
     ),
     path("reports/", reports.report_page, name="reports"),
+    path("followups/", followups.followup_page, name="followups"),
+    path("followups/rules/<int:pk>/", followups.followup_rule_edit, name="followup-rule"),
 ]
