@@ -47,19 +47,25 @@ def _category(qs, rule: FollowUpRule, prefix: str = ""):
     return qs
 
 
-def _job_rows(rule, qs, *, object_type, time_field, sign, prefix=""):
+def _job_dues(rule, qs, *, object_type: str, time_field: str) -> Iterator[Due]:
+    """A job-based rule's due follow-ups: `delay` after each job's `time_field`, for the jobs
+    of `qs` (in the rule's category) that have none of this rule yet."""
     base = _base_context(rule)
-    fields = (
-        "pk",
-        f"{prefix}customer_id",
-        f"{prefix}customer__first_name",
-        f"{prefix}service_type__name",
-        time_field,
-    )
-    job_field = "job_id" if prefix else "pk"
-    qs = qs.filter(~_has_followup(rule, object_type)).order_by()
-    for row in qs.values(*fields, job_field).iterator(chunk_size=2000):
-        yield row, base, row[job_field], row[time_field] + sign * rule.delay
+    fields = ("pk", "customer_id", "customer__first_name", "service_type__name", time_field)
+    qs = _category(qs, rule).filter(~_has_followup(rule, object_type)).order_by()
+    for row in qs.values(*fields).iterator(chunk_size=2000):
+        yield Due(
+            object_type=object_type,
+            object_id=row["pk"],
+            customer_id=row["customer_id"],
+            job_id=row["pk"],
+            due=row[time_field] + rule.delay,
+            context={
+                **base,
+                "first_name": row["customer__first_name"],
+                "service": row["service_type__name"] or "service",
+            },
+        )
 
 
 def job_completed_due(rule: FollowUpRule, now: dt.datetime) -> Iterator[Due]:
@@ -71,21 +77,7 @@ def job_completed_due(rule: FollowUpRule, now: dt.datetime) -> Iterator[Due]:
         completed_at__gt=start,
         completed_at__lte=end,
     )
-    for row, base, job_id, due in _job_rows(
-        rule, _category(qs, rule), object_type="job", time_field="completed_at", sign=1
-    ):
-        yield Due(
-            object_type="job",
-            object_id=row["pk"],
-            customer_id=row["customer_id"],
-            job_id=job_id,
-            due=due,
-            context={
-                **base,
-                "first_name": row["customer__first_name"],
-                "service": row["service_type__name"] or "service",
-            },
-        )
+    yield from _job_dues(rule, qs, object_type="job", time_field="completed_at")
 
 
 def booking_created_due(rule: FollowUpRule, now: dt.datetime) -> Iterator[Due]:
@@ -95,21 +87,7 @@ def booking_created_due(rule: FollowUpRule, now: dt.datetime) -> Iterator[Due]:
         created_at__gt=now - rule.delay - LOOKBACK,
         created_at__lte=now - rule.delay,
     ).exclude(status=Job.Status.CANCELLED)
-    for row, base, job_id, due in _job_rows(
-        rule, _category(qs, rule), object_type="booking", time_field="created_at", sign=1
-    ):
-        yield Due(
-            object_type="booking",
-            object_id=row["pk"],
-            customer_id=row["customer_id"],
-            job_id=job_id,
-            due=due,
-            context={
-                **base,
-                "first_name": row["customer__first_name"],
-                "service": row["service_type__name"] or "service",
-            },
-        )
+    yield from _job_dues(rule, qs, object_type="booking", time_field="created_at")
 
 
 def appointment_reminder_due(rule: FollowUpRule, now: dt.datetime) -> Iterator[Due]:
